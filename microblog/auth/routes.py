@@ -1,0 +1,166 @@
+import hashlib
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from quart import current_app, flash, redirect, render_template, request, url_for
+from quart_auth import AuthUser, login_user, logout_user
+from quart_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+
+from ..db import get_session
+from ..mail import send_email
+from ..models import Throttle, User, verify_password
+from ..security import safe_next
+from ..web import external_url, render, see_other
+from . import bp, load_current_user, login_required
+from .forms import LoginForm, RegistrationForm, ResetPasswordForm, ResetPasswordRequestForm
+
+
+def _already_logged_in():
+    return redirect(url_for("main.index"))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+async def register():
+    if await load_current_user() is not None:
+        return _already_logged_in()
+    form = await RegistrationForm.from_request()
+    if request.method == "POST" and form.validate():
+        db = get_session()
+        if await _check_unique(db, form):
+            user = User(nickname=form.nickname.data, email=form.email.data.lower())
+            await user.set_password(form.password.data)
+            db.add(user)
+            try:
+                await db.commit()
+            except IntegrityError:
+                # Someone registered the same nickname or email a moment ago.
+                await db.rollback()
+                await _check_unique(db, form)
+            else:
+                await flash(_("Congratulations, you are now a registered user! Please log in."), "success")
+                return see_other(url_for("auth.login"))
+    status = 422 if request.method == "POST" else 200
+    return await render("auth/register.html", form=form, status=status, title=_("Register"))
+
+
+async def _check_unique(db, form) -> bool:
+    ok = True
+    if await User.nickname_taken(db, form.nickname.data):
+        suggestion = await User.suggest_nickname(db, form.nickname.data)
+        form.nickname.errors = [*form.nickname.errors, _(
+            "This nickname is taken. How about %(suggestion)s?", suggestion=suggestion)]
+        ok = False
+    if await User.by_email(db, form.email.data) is not None:
+        form.email.errors = [*form.email.errors, _("This email address is already registered.")]
+        ok = False
+    return ok
+
+
+@bp.route("/login", methods=["GET", "POST"])
+async def login():
+    if await load_current_user() is not None:
+        return _already_logged_in()
+    form = await LoginForm.from_request()
+    error = None
+    if request.method == "POST" and form.validate():
+        db = get_session()
+        throttle_key = "login:" + form.nickname.data.lower()
+        wait = await Throttle.wait_for(db, throttle_key)
+        if wait:
+            error = _("Too many failed attempts. Try again in %(seconds)d seconds.", seconds=wait)
+        else:
+            user = await User.by_nickname(db, form.nickname.data)
+            if await verify(user, form.password.data):
+                await Throttle.clear(db, throttle_key)
+                login_user(AuthUser(str(user.id)), remember=form.remember_me.data)
+                await flash(_("Welcome back, %(nickname)s!", nickname=user.nickname), "success")
+                return see_other(safe_next(request.args.get("next")) or url_for("main.index"))
+            await Throttle.record_failure(db, throttle_key)
+            error = _("Invalid nickname or password.")
+    status = 422 if request.method == "POST" else 200
+    return await render("auth/login.html", form=form, error=error, status=status,
+                        next=safe_next(request.args.get("next")), title=_("Sign In"))
+
+
+async def verify(user: User | None, password: str) -> bool:
+    # An unknown nickname costs the same time as a wrong password.
+    return await verify_password(user.password_hash if user else None, password)
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+async def logout():
+    if request.method == "GET":
+        return await render("auth/logout.html", title=_("Log out"))
+    logout_user()
+    await flash(_("You have been logged out."), "info")
+    return see_other(url_for("auth.login"))
+
+
+def _reset_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="reset-password")
+
+
+def _password_fingerprint(user: User) -> str:
+    # Part of the token, so a token stops working once the password has changed.
+    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
+
+
+def make_reset_token(user: User) -> str:
+    return _reset_serializer().dumps({"id": user.id, "pw": _password_fingerprint(user)})
+
+
+async def user_from_reset_token(token: str) -> User | None:
+    try:
+        data = _reset_serializer().loads(token, max_age=current_app.config["RESET_TOKEN_MAX_AGE"])
+        user = await get_session().get(User, int(data["id"]))
+    except (BadSignature, KeyError, TypeError, ValueError):
+        return None
+    if user is None or data.get("pw") != _password_fingerprint(user):
+        return None
+    return user
+
+
+@bp.route("/reset_password_request", methods=["GET", "POST"])
+async def reset_password_request():
+    if await load_current_user() is not None:
+        return _already_logged_in()
+    form = await ResetPasswordRequestForm.from_request()
+    if request.method == "POST" and form.validate():
+        user = await User.by_email(get_session(), form.email.data)
+        if user is not None:
+            await send_password_reset_email(user)
+        # The same answer whether or not the address is known.
+        await flash(_("Check your email for the instructions to reset your password."), "info")
+        return see_other(url_for("auth.login"))
+    status = 422 if request.method == "POST" else 200
+    return await render("auth/reset_password_request.html", form=form, status=status,
+                        title=_("Reset Password"))
+
+
+async def send_password_reset_email(user: User) -> None:
+    link = external_url("auth.reset_password", token=make_reset_token(user))
+    send_email(
+        _("[microblog] Reset your password"), [user.email],
+        text=await render_template("email/reset_password.txt", user=user, link=link),
+        html=await render_template("email/reset_password.html", user=user, link=link),
+    )
+
+
+@bp.route("/reset_password/<token>", methods=["GET", "POST"])
+async def reset_password(token: str):
+    if await load_current_user() is not None:
+        return _already_logged_in()
+    user = await user_from_reset_token(token)
+    if user is None:
+        await flash(_("This password reset link is invalid or has expired."), "danger")
+        return see_other(url_for("auth.reset_password_request"))
+    form = await ResetPasswordForm.from_request()
+    if request.method == "POST" and form.validate():
+        await user.set_password(form.password.data)
+        await get_session().commit()
+        await Throttle.clear(get_session(), "login:" + user.nickname.lower())
+        await flash(_("Your password has been reset. You can log in now."), "success")
+        return see_other(url_for("auth.login"))
+    status = 422 if request.method == "POST" else 200
+    return await render("auth/reset_password.html", form=form, status=status,
+                        title=_("Reset Your Password"))

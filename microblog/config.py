@@ -1,0 +1,77 @@
+"""Settings read from the environment (a `.env` file is honoured in development)."""
+import os
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+DEV_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production"
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept Heroku-style `postgres://` URLs and plain `postgresql://` ones for asyncpg."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix):]
+    if url.startswith("sqlite://") and not url.startswith("sqlite+aiosqlite://"):
+        return "sqlite+aiosqlite://" + url[len("sqlite://"):]
+    return url
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _list(value: str | None) -> list[str]:
+    return [item.strip() for item in (value or "").split(",") if item.strip()]
+
+
+def from_environment(instance_path: str) -> dict:
+    load_dotenv(os.environ.get("MICROBLOG_DOTENV", ".env"))
+    env = os.environ.get
+    default_db = "sqlite+aiosqlite:///" + str(Path(instance_path) / "microblog.sqlite")
+    secure_cookies = _bool(env("SECURE_COOKIES"), default=True)
+    return {
+        "SECRET_KEY": env("SECRET_KEY") or DEV_SECRET_KEY,
+        "DEBUG": _bool(env("QUART_DEBUG")),
+        "DATABASE_URL": normalise_database_url(env("DATABASE_URL") or default_db),
+        "POSTS_PER_PAGE": int(env("POSTS_PER_PAGE") or 25),
+        "BASE_URL": (env("BASE_URL") or "").rstrip("/"),
+        "MAIL_SERVER": env("MAIL_SERVER") or "localhost",
+        "MAIL_PORT": int(env("MAIL_PORT") or 25),
+        "MAIL_USE_TLS": _bool(env("MAIL_USE_TLS")),
+        "MAIL_USERNAME": env("MAIL_USERNAME"),
+        "MAIL_PASSWORD": env("MAIL_PASSWORD"),
+        "MAIL_DEFAULT_SENDER": env("MAIL_DEFAULT_SENDER") or "microblog <no-reply@localhost>",
+        "ADMINS": _list(env("ADMINS")),
+        "LANGUAGES": _list(env("LANGUAGES")) or ["en", "es"],
+        "TRANSLATOR": env("TRANSLATOR") or "",
+        "TRANSLATOR_URL": env("TRANSLATOR_URL") or "",
+        "TRANSLATOR_KEY": env("TRANSLATOR_KEY") or "",
+        "TRANSLATOR_REGION": env("TRANSLATOR_REGION") or "",
+        "LOG_TO_STDOUT": _bool(env("LOG_TO_STDOUT")),
+        "SLOW_QUERY_SECONDS": float(env("SLOW_QUERY_SECONDS") or 0.5),
+        "PASSWORD_HASH_TIME_COST": int(env("PASSWORD_HASH_TIME_COST") or 2),
+        "PASSWORD_HASH_MEMORY_COST": int(env("PASSWORD_HASH_MEMORY_COST") or 19456),
+        "RESET_TOKEN_MAX_AGE": int(env("RESET_TOKEN_MAX_AGE") or 3600),
+        # A Pi served over plain http on a home network cannot use Secure cookies.
+        "SESSION_COOKIE_SECURE": secure_cookies,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "QUART_AUTH_COOKIE_SECURE": secure_cookies,
+        "QUART_AUTH_COOKIE_HTTP_ONLY": True,
+        "QUART_AUTH_COOKIE_SAMESITE": "Lax",
+        "QUART_AUTH_DURATION": 365 * 24 * 3600,
+    }
+
+
+def check_production_ready(config: dict) -> None:
+    """A production run (not debug, not testing) refuses the built-in development key."""
+    if config.get("TESTING") or config.get("DEBUG"):
+        return
+    if config["SECRET_KEY"] == DEV_SECRET_KEY:
+        raise RuntimeError(
+            "SECRET_KEY is not set. Set it in the environment or in .env "
+            "(for example: python -c 'import secrets; print(secrets.token_hex(32))')."
+        )

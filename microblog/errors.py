@@ -1,0 +1,55 @@
+"""Error pages: full pages for browsers, small fragments for htmx requests."""
+from quart import Quart, flash, g, redirect, request, url_for
+from quart_auth import Unauthorized
+from quart_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+from .security import CSRFError
+from .web import is_htmx, render, render_partial
+
+
+def init_app(app: Quart) -> None:
+    @app.errorhandler(Unauthorized)
+    async def _need_login(_error):
+        login = url_for("auth.login", next=request.full_path.rstrip("?"))
+        if is_htmx():
+            response = await render_partial("errors/_fragment.html", status=401,
+                                            message=_("Please log in to access this page."))
+            response.headers["HX-Redirect"] = login
+            return response
+        await flash(_("Please log in to access this page."), "info")
+        return redirect(login)
+
+    @app.errorhandler(CSRFError)
+    async def _csrf_failed(_error):
+        message = _("Your session has expired or the form was not sent by this site. "
+                    "Please reload the page and try again.")
+        return await _error_response(400, _("Bad request"), message)
+
+    @app.errorhandler(HTTPException)
+    async def _http_error(error: HTTPException):
+        messages = {
+            404: (_("Page not found"), _("Sorry, that page does not exist.")),
+            403: (_("Forbidden"), _("You are not allowed to do that.")),
+            405: (_("Method not allowed"), _("That action is not available here.")),
+        }
+        title, message = messages.get(error.code, (error.name, error.description))
+        return await _error_response(error.code or 500, title, message)
+
+    @app.errorhandler(500)
+    async def _server_error(_error):
+        session = g.pop("db_session", None)
+        if session is not None:
+            await session.rollback()
+            await session.close()
+        return await _error_response(
+            500, _("An unexpected error has occurred"),
+            _("The administrator has been notified. Sorry for the inconvenience!"))
+
+
+async def _error_response(status: int, title: str, message: str):
+    if is_htmx():
+        # A short message in the flash area, never a full page inside a small target.
+        return await render_partial("errors/_fragment.html", status=status, message=message,
+                                    headers={"HX-Retarget": "#flashes", "HX-Reswap": "beforeend"})
+    return await render_partial("errors/error.html", status=status, title=title, message=message)

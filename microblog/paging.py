@@ -1,0 +1,83 @@
+"""Keyset pagination: opaque cursors over (timestamp, id), stable under concurrent inserts."""
+import base64
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Generic, Sequence, TypeVar
+
+from sqlalchemy import Select, tuple_
+
+T = TypeVar("T")
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+MICROSECOND = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A position in a list; `newer` asks for the items after it, else those before it."""
+
+    timestamp: datetime
+    id: int
+    newer: bool = False
+
+    def encode(self) -> str:
+        micros = (self.timestamp - EPOCH) // MICROSECOND  # exact, unlike a float
+        raw = f"{'n' if self.newer else 'o'}{micros}:{self.id}"
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str | None) -> "Cursor | None":
+        """A forged or malformed cursor is simply no cursor: the first page."""
+        if not token or len(token) > 100:
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+            direction, rest = raw[0], raw[1:]
+            stamp, ident = rest.split(":")
+            if direction not in "no":
+                return None
+            return cls(EPOCH + int(stamp) * MICROSECOND, int(ident), direction == "n")
+        except (ValueError, UnicodeDecodeError, OverflowError, OSError, IndexError):
+            return None
+
+
+@dataclass
+class Page(Generic[T]):
+    items: Sequence[T]
+    older: Cursor | None  # None: nothing older
+    newer: Cursor | None  # None: this is the newest page
+
+
+def post_key(post) -> tuple[datetime, int]:
+    return post.timestamp, post.id
+
+
+async def keyset_page(db, query: Select, timestamp_col, id_col, cursor: Cursor | None,
+                      per_page: int, key=post_key) -> Page:
+    """One page of `query` (no ORDER BY of its own), newest first, before or after `cursor`.
+
+    Items are the first selected entity, or whole rows when the query selects several columns;
+    `key(item)` gives an item's (timestamp, id).
+    """
+    position = tuple_(timestamp_col, id_col)
+    if cursor is None:
+        query = query.order_by(timestamp_col.desc(), id_col.desc())
+    elif cursor.newer:
+        query = query.where(position > tuple_(cursor.timestamp, cursor.id)).order_by(
+            timestamp_col.asc(), id_col.asc())
+    else:
+        query = query.where(position < tuple_(cursor.timestamp, cursor.id)).order_by(
+            timestamp_col.desc(), id_col.desc())
+    result = await db.execute(query.limit(per_page + 1))
+    rows = result.unique().all() if len(query.selected_columns) > 1 else result.unique().scalars().all()
+    more = len(rows) > per_page
+    rows = list(rows[:per_page])
+    going_newer = cursor is not None and cursor.newer
+    if going_newer:
+        rows.reverse()
+    has_older = True if going_newer else more
+    has_newer = more if going_newer else cursor is not None
+    return Page(
+        items=rows,
+        older=Cursor(*key(rows[-1])) if rows and has_older else None,
+        newer=Cursor(*key(rows[0]), newer=True) if rows and has_newer else None,
+    )

@@ -1,0 +1,59 @@
+"""Small helpers every blueprint uses: htmx detection, page-or-fragment rendering, redirects."""
+from quart import Response, current_app, has_request_context, make_response, redirect, render_template, request, url_for
+from jinja2_fragments.quart import render_block
+
+from .security import safe_next
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def vary_on_htmx(response: Response) -> Response:
+    response.vary.add("HX-Request")
+    return response
+
+
+async def render(template: str, block: str | None = None, status: int = 200,
+                 headers: dict | None = None, **context) -> Response:
+    """The whole page, or only `block` of it when htmx asked (same template, no copied markup)."""
+    if block is not None and is_htmx():
+        body = await render_block(template, block, **context)
+    else:
+        body = await render_template(template, **context)
+    response = await make_response(body, status, headers or {})
+    return vary_on_htmx(response)
+
+
+async def render_partial(template: str, status: int = 200, headers: dict | None = None,
+                         **context) -> Response:
+    response = await make_response(await render_template(template, **context), status, headers or {})
+    return vary_on_htmx(response)
+
+
+def see_other(location: str) -> Response:
+    """POST then redirect: a refresh never repeats the action."""
+    return vary_on_htmx(redirect(location, 303))
+
+
+def back_or(default_endpoint: str, **values) -> str:
+    """Where a no-JS form came from (a path inside the site), else a default page."""
+    target = safe_next(request.args.get("next"))
+    if target is None:
+        referrer = request.referrer or ""
+        root = request.host_url.rstrip("/")
+        if referrer.startswith(root + "/"):
+            target = safe_next(referrer[len(root):])
+    return target or url_for(default_endpoint, **values)
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute URL, right behind a proxy or under a prefix, with or without a request."""
+    base = current_app.config.get("BASE_URL")
+    if base:
+        path = url_for(endpoint, **values)
+        root = request.root_path if has_request_context() else ""
+        if root and path.startswith(root):
+            path = path[len(root):]
+        return base + path
+    return url_for(endpoint, _external=True, **values)
