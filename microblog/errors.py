@@ -1,24 +1,26 @@
 """Error pages: full pages for browsers, small fragments for htmx requests."""
+from urllib.parse import urlsplit
+
 from quart import Quart, flash, g, redirect, request, url_for
 from quart_auth import Unauthorized
 from quart_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from .security import CSRFError
-from .web import is_htmx, render, render_partial
+from .web import is_htmx, render, render_partial, vary_on_htmx
 
 
 def init_app(app: Quart) -> None:
     @app.errorhandler(Unauthorized)
     async def _need_login(_error):
-        login = url_for("auth.login", next=request.full_path.rstrip("?"))
+        login = url_for("auth.login", next=_page_to_return_to())
         if is_htmx():
             response = await render_partial("errors/_fragment.html", status=401,
                                             message=_("Please log in to access this page."))
             response.headers["HX-Redirect"] = login
             return response
         await flash(_("Please log in to access this page."), "info")
-        return redirect(login)
+        return vary_on_htmx(redirect(login))  # htmx gets a 401 instead: caches must tell them apart
 
     @app.errorhandler(CSRFError)
     async def _csrf_failed(_error):
@@ -40,11 +42,26 @@ def init_app(app: Quart) -> None:
     async def _server_error(_error):
         session = g.pop("db_session", None)
         if session is not None:
+            user = g.get("user")
+            if user is not None and user in session:
+                session.expunge(user)  # a rollback would expire it, and the navbar still needs it
             await session.rollback()
             await session.close()
         return await _error_response(
             500, _("An unexpected error has occurred"),
             _("The administrator has been notified. Sorry for the inconvenience!"))
+
+
+def _page_to_return_to() -> str:
+    """The page to come back to after logging in. For htmx and form posts it is the page the
+    request came from: the request's own URL may be a POST-only action."""
+    if request.method == "GET" and not is_htmx():
+        return request.full_path.rstrip("?")
+    came_from = request.headers.get("HX-Current-URL") if is_htmx() else request.referrer
+    parts = urlsplit(came_from or "")
+    if parts.netloc == request.host and parts.path:
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    return url_for("main.index")
 
 
 async def _error_response(status: int, title: str, message: str):

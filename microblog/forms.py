@@ -1,14 +1,22 @@
 """Form base: WTForms fed from Quart's async request data."""
 from quart import request
+from quart_babel import get_locale
 from quart_babel import lazy_gettext as _l
 from wtforms import Form
+from wtforms.i18n import get_translations
 from wtforms.validators import ValidationError
 
-from .models import NICKNAME_MAX, User
+from .models import NICKNAME_PATTERN
 
 
 class QuartForm(Form):
     """CSRF is checked for every unsafe request in security.py, so forms need not."""
+
+    class Meta:
+        def get_translations(self, form):
+            # WTForms' own messages ("This field is required.") in the reader's language.
+            locale = get_locale()
+            return get_translations([str(locale)] if locale else None)
 
     @classmethod
     async def from_request(cls, **kwargs):
@@ -20,8 +28,9 @@ def strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
+NICKNAME_TOO_LONG = _l("Nicknames are at most %(max)d characters.")
+
+
 def nickname_rules(form, field) -> None:
-    if field.data and not User.nickname_is_valid(field.data):
-        if len(field.data) > NICKNAME_MAX:
-            raise ValidationError(_l("Nicknames are at most %(max)d characters.", max=NICKNAME_MAX))
+    if field.data and not NICKNAME_PATTERN.match(field.data):
         raise ValidationError(_l("Please use only letters, digits, dots and underscores."))

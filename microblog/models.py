@@ -308,6 +308,8 @@ class Throttle(Base):
 
     @classmethod
     async def record_failure(cls, db: AsyncSession, key: str) -> None:
+        # Forget stale rows as we go, so typos and unknown nicknames do not pile up.
+        await db.execute(delete(cls).where(cls.last_failure < utcnow() - cls.FORGET_AFTER))
         for _attempt in range(3):  # two first failures at once: one inserts, the other updates
             now = utcnow()
             throttle = await db.get(cls, key, with_for_update=True, populate_existing=True)

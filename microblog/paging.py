@@ -9,6 +9,7 @@ from sqlalchemy import Select, tuple_
 T = TypeVar("T")
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 MICROSECOND = timedelta(microseconds=1)
+MAX_ID = 2**31 - 1  # the largest INTEGER id PostgreSQL stores; a bigger one would fail in SQL
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,9 @@ class Cursor:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
             direction, rest = raw[0], raw[1:]
             stamp, ident = rest.split(":")
-            if direction not in "no":
+            if direction not in "no" or not all(part.isascii() and part.isdigit() for part in (stamp, ident)):
+                return None  # only what encode() writes: no signs, spaces or underscores
+            if int(ident) > MAX_ID:
                 return None
             return cls(EPOCH + int(stamp) * MICROSECOND, int(ident), direction == "n")
         except (ValueError, UnicodeDecodeError, OverflowError, OSError, IndexError):
@@ -68,7 +71,7 @@ async def keyset_page(db, query: Select, timestamp_col, id_col, cursor: Cursor |
         query = query.where(position < tuple_(cursor.timestamp, cursor.id)).order_by(
             timestamp_col.desc(), id_col.desc())
     result = await db.execute(query.limit(per_page + 1))
-    rows = result.unique().all() if len(query.selected_columns) > 1 else result.unique().scalars().all()
+    rows = result.unique().all() if len(query.column_descriptions) > 1 else result.unique().scalars().all()
     more = len(rows) > per_page
     rows = list(rows[:per_page])
     going_newer = cursor is not None and cursor.newer

@@ -4,6 +4,7 @@ import re
 import socket
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import text
 
 from microblog import create_app
@@ -77,9 +78,14 @@ def client(app):
     return app.test_client()
 
 
+# The same cheap Argon2 settings as TEST_CONFIG, usable outside an app context.
+TEST_HASHER = PasswordHasher(time_cost=TEST_CONFIG["PASSWORD_HASH_TIME_COST"],
+                             memory_cost=TEST_CONFIG["PASSWORD_HASH_MEMORY_COST"])
+
+
 async def make_user(db, nickname: str, email: str | None = None, password: str = "correct horse") -> User:
-    user = User(nickname=nickname, email=email or f"{nickname.lower()}@example.com")
-    await user.set_password(password)
+    user = User(nickname=nickname, email=email or f"{nickname.lower()}@example.com",
+                password_hash=TEST_HASHER.hash(password))
     db.add(user)
     await db.commit()
     return user
@@ -90,11 +96,6 @@ async def make_post(db, author: User, body: str, when=None) -> Post:
     db.add(post)
     await db.commit()
     return post
-
-
-@pytest.fixture
-def make_user_fixture():
-    return make_user
 
 
 async def csrf_token(client) -> str:

@@ -1,7 +1,7 @@
 import hashlib
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from quart import current_app, flash, redirect, render_template, request, url_for
+from quart import current_app, flash, redirect, render_template, request, session, url_for
 from quart_auth import AuthUser, login_user, logout_user
 from quart_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
@@ -9,9 +9,9 @@ from sqlalchemy.exc import IntegrityError
 from ..db import get_session
 from ..mail import send_email
 from ..models import Throttle, User, verify_password
-from ..security import safe_next
+from ..security import CSRF_FIELD, safe_next
 from ..web import external_url, render, see_other
-from . import bp, load_current_user, login_required
+from . import bp, load_current_user
 from .forms import LoginForm, RegistrationForm, ResetPasswordForm, ResetPasswordRequestForm
 
 
@@ -72,6 +72,7 @@ async def login():
             user = await User.by_nickname(db, form.nickname.data)
             if await verify(user, form.password.data):
                 await Throttle.clear(db, throttle_key)
+                session.pop(CSRF_FIELD, None)  # a fresh CSRF token for the logged-in session
                 login_user(AuthUser(str(user.id)), remember=form.remember_me.data)
                 await flash(_("Welcome back, %(nickname)s!", nickname=user.nickname), "success")
                 return see_other(safe_next(request.args.get("next")) or url_for("main.index"))

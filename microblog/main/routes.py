@@ -40,6 +40,7 @@ async def _post_list(template: str, query, status: int = 200, **context):
     if is_htmx() and request.args.get("cursor"):
         return await render_partial("_page.html", page=page, item_template="_post.html")
     context.setdefault("list_endpoint", request.endpoint)
+    context.setdefault("item_template", "_post.html")
     return await render(template, page=page, status=status, **context)
 
 

@@ -1,0 +1,240 @@
+"""Password reset by mail, through a real SMTP server (aiosmtpd) on this machine."""
+import asyncio
+import logging
+import re
+import time
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+
+import pytest
+from aiosmtpd.controller import Controller
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+
+from conftest import TEST_CONFIG, flashes, free_port, login, make_user, post, reset_schema, text_of
+from microblog import create_app
+from microblog.auth.routes import _password_fingerprint
+from microblog.mail import build_message, deliver
+from microblog.models import Throttle
+
+SENDER = "microblog <no-reply@example.org>"
+BASE_URL = "https://example.org/microblog"
+CHECK_EMAIL = "Check your email for the instructions to reset your password."
+INVALID_LINK = "This password reset link is invalid or has expired."
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every message it receives."""
+
+    def __init__(self):
+        self.messages: list[EmailMessage] = []
+        self.envelopes = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted for delivery"
+
+    async def wait(self, count: int = 1, timeout: float = 10) -> list[EmailMessage]:
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"expected {count} message(s), got {len(self.messages)}")
+            await asyncio.sleep(0.02)
+        return self.messages
+
+
+@pytest.fixture
+def smtp():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    inbox.port = controller.port
+    yield inbox
+    controller.stop()
+
+
+async def make_mail_app(database_url: str, **config):
+    await reset_schema(database_url)
+    return create_app({**TEST_CONFIG, "DATABASE_URL": database_url,
+                       "MAIL_DEFAULT_SENDER": SENDER, **config})
+
+
+@pytest.fixture
+async def mail_app(database_url, smtp):
+    app = await make_mail_app(database_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port,
+                              BASE_URL=BASE_URL)
+    async with app.test_app():
+        yield app
+
+
+async def add_user(app, nickname, password="correct horse"):
+    async with app.extensions["db_sessionmaker"]() as db:
+        return await make_user(db, nickname, password=password)
+
+
+def reset_link(message: EmailMessage) -> str:
+    text = message.get_body(("plain",)).get_content()
+    return re.search(r"https?://\S+", text).group(0)
+
+
+async def request_reset(client, email: str):
+    response = await post(client, "/auth/reset_password_request", {"email": email})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/auth/login"
+    assert CHECK_EMAIL in flashes(await text_of(await client.get("/auth/login")))
+
+
+async def test_password_reset_end_to_end(mail_app, smtp):
+    await add_user(mail_app, "alice")
+    client = mail_app.test_client()
+    # Someone has been guessing alice's password: she is slowed down.
+    for _ in range(Throttle.FREE_ATTEMPTS):
+        await login(client, "alice", "guess")
+
+    await request_reset(client, "Alice@Example.com")
+    [message] = await smtp.wait()
+    assert message["Subject"] == "[microblog] Reset your password"
+    assert message["From"] == SENDER
+    assert message["To"] == "alice@example.com"
+    assert smtp.envelopes[0].rcpt_tos == ["alice@example.com"]
+    link = reset_link(message)
+    assert link.startswith(BASE_URL + "/auth/reset_password/")
+    text = message.get_body(("plain",)).get_content()
+    assert "Dear alice," in text
+    html = message.get_body(("html",)).get_content()
+    assert f'<a href="{link}">' in html  # a real link, not escaped markup
+
+    path = link[len(BASE_URL):]
+    page = await client.get(path)
+    assert page.status_code == 200
+    assert "Reset Your Password" in await text_of(page)
+
+    response = await post(client, path, {"password": "new password", "password2": "other password"})
+    assert response.status_code == 422
+    assert "The two passwords do not match." in await text_of(response)
+
+    response = await post(client, path, {"password": "new password", "password2": "new password"})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/auth/login"
+    assert "Your password has been reset. You can log in now." in flashes(
+        await text_of(await client.get("/auth/login")))
+
+    assert "Invalid nickname or password." in await text_of(await login(client, "alice", "correct horse"))
+    response = await login(client, "alice", "new password")
+    assert response.status_code == 303
+    await post(client, "/auth/logout")
+
+    # The link was bound to the old password: it is spent.
+    for method in ("get", "post"):
+        if method == "get":
+            response = await client.get(path)
+        else:
+            response = await post(client, path, {"password": "third password", "password2": "third password"})
+        assert response.status_code == 303
+        assert response.headers["Location"] == "/auth/reset_password_request"
+        assert INVALID_LINK in flashes(await text_of(await client.get(response.headers["Location"])))
+    assert (await login(client, "alice", "new password")).status_code == 303
+
+
+async def test_link_without_base_url_is_absolute_for_the_request_host(database_url, smtp):
+    app = await make_mail_app(database_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
+    async with app.test_app():
+        await add_user(app, "alice")
+        client = app.test_client()
+        await request_reset(client, "alice@example.com")
+        [message] = await smtp.wait()
+        link = reset_link(message)
+        assert re.match(r"^http://localhost/auth/reset_password/[\w.-]+$", link), link
+        assert (await client.get(link[len("http://localhost"):])).status_code == 200
+
+
+class PastSigner(TimestampSigner):
+    """Signs as if two hours ago (the app accepts tokens for one hour)."""
+
+    def get_timestamp(self) -> int:
+        return int(time.time()) - 2 * 3600
+
+
+@pytest.mark.parametrize("kind", ["expired", "forged", "garbage", "unknown user"])
+async def test_bad_reset_tokens_are_refused(mail_app, kind):
+    user = await add_user(mail_app, "alice")
+    payload = {"id": user.id, "pw": _password_fingerprint(user)}
+    if kind == "expired":
+        token = URLSafeTimedSerializer("test-secret", salt="reset-password", signer=PastSigner).dumps(payload)
+    elif kind == "forged":
+        token = URLSafeTimedSerializer("another-secret", salt="reset-password").dumps(payload)
+    elif kind == "garbage":
+        token = "not-a-token"
+    else:
+        token = URLSafeTimedSerializer("test-secret", salt="reset-password").dumps({**payload, "id": 999})
+    # The same payload, signed properly and fresh, is accepted: only `kind` makes it bad.
+    good = URLSafeTimedSerializer("test-secret", salt="reset-password").dumps(payload)
+    client = mail_app.test_client()
+    assert (await client.get(f"/auth/reset_password/{good}")).status_code == 200
+
+    response = await post(client, f"/auth/reset_password/{token}",
+                          {"password": "new password", "password2": "new password"})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/auth/reset_password_request"
+    assert INVALID_LINK in flashes(await text_of(await client.get(response.headers["Location"])))
+    assert (await login(client, "alice", "correct horse")).status_code == 303
+
+
+async def test_unknown_email_gets_the_same_answer_and_no_mail(mail_app, smtp):
+    await add_user(mail_app, "alice")
+    client = mail_app.test_client()
+    await request_reset(client, "nobody@example.com")
+    await request_reset(client, "alice@example.com")
+    await smtp.wait()
+    await asyncio.sleep(0.2)
+    assert [m["To"] for m in smtp.messages] == ["alice@example.com"]
+
+
+async def test_failed_send_never_reaches_the_request(database_url, caplog):
+    caplog.set_level(logging.WARNING, logger="microblog.mail")
+    app = await make_mail_app(database_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port(),
+                              BACKGROUND_TASK_SHUTDOWN_TIMEOUT=0.1)
+    async with app.test_app():
+        await add_user(app, "alice")
+        client = app.test_client()
+        await request_reset(client, "alice@example.com")
+        deadline = time.monotonic() + 5
+        while not any("attempt 1" in r.getMessage() for r in caplog.records):
+            assert time.monotonic() < deadline, "the failed send was not logged"
+            await asyncio.sleep(0.02)
+    [record] = [r for r in caplog.records if "attempt 1" in r.getMessage()]
+    assert record.name == "microblog.mail" and record.levelno == logging.WARNING
+    assert "[microblog] Reset your password" in record.getMessage()
+    assert "alice@example.com" in record.getMessage()
+
+
+async def test_deliver_retries_then_gives_up_loudly(caplog):
+    caplog.set_level(logging.WARNING, logger="microblog.mail")
+    config = {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": free_port()}
+    message = build_message("hello", ["someone@example.com"], "text", sender=SENDER)
+    assert await deliver(config, message, delays=(0.01, 0.01)) is False
+    records = [r for r in caplog.records if r.name == "microblog.mail"]
+    assert [r.levelno for r in records] == [logging.WARNING] * 3 + [logging.ERROR]
+    assert [re.search(r"attempt (\d)", r.getMessage()).group(1) for r in records[:3]] == ["1", "2", "3"]
+    assert "gave up sending 'hello' to someone@example.com" in records[3].getMessage()
+
+
+async def test_deliver_succeeds_on_a_retry(caplog):
+    caplog.set_level(logging.WARNING, logger="microblog.mail")
+    inbox, port = Inbox(), free_port()
+    config = {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": port}
+    message = build_message("hello", ["someone@example.com"], "text", html="<p>html</p>", sender=SENDER)
+    sending = asyncio.create_task(deliver(config, message, delays=(0.5, 2)))
+    deadline = time.monotonic() + 5
+    while not caplog.records:  # the first attempt failed: nothing listens yet
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.01)
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    await asyncio.to_thread(controller.start)
+    try:
+        assert await sending is True
+    finally:
+        controller.stop()
+    [received] = inbox.messages
+    assert received["Subject"] == "hello" and received["From"] == SENDER
+    assert len(caplog.records) == 1
