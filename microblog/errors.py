@@ -26,7 +26,7 @@ def init_app(app: Quart) -> None:
     async def _csrf_failed(_error):
         message = _("Your session has expired or the form was not sent by this site. "
                     "Please reload the page and try again.")
-        return await _error_response(400, _("Bad request"), message)
+        return await error_response(400, _("Bad request"), message)
 
     @app.errorhandler(HTTPException)
     async def _http_error(error: HTTPException):
@@ -36,7 +36,7 @@ def init_app(app: Quart) -> None:
             405: (_("Method not allowed"), _("That action is not available here.")),
         }
         title, message = messages.get(error.code, (error.name, error.description))
-        return await _error_response(error.code or 500, title, message)
+        return await error_response(error.code or 500, title, message)
 
     @app.errorhandler(500)
     async def _server_error(_error):
@@ -47,7 +47,7 @@ def init_app(app: Quart) -> None:
                 session.expunge(user)  # a rollback would expire it, and the navbar still needs it
             await session.rollback()
             await session.close()
-        return await _error_response(
+        return await error_response(
             500, _("An unexpected error has occurred"),
             _("The administrator has been notified. Sorry for the inconvenience!"))
 
@@ -64,7 +64,8 @@ def _page_to_return_to() -> str:
     return url_for("main.index")
 
 
-async def _error_response(status: int, title: str, message: str):
+async def error_response(status: int, title: str, message: str):
+    """The error page, or for htmx a short message in the flash area."""
     if is_htmx():
         # A short message in the flash area, never a full page inside a small target.
         return await render_partial("errors/_fragment.html", status=status, message=message,

@@ -254,6 +254,7 @@ class Post(Base):
     __table_args__ = (
         Index("ix_post_user_id_timestamp_id", "user_id", "timestamp", "id"),
         Index("ix_post_timestamp_id", "timestamp", "id"),
+        {"sqlite_autoincrement": True},  # never reuse a deleted post's id (old links, cursors)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -408,6 +408,8 @@ async def test_cannot_follow_oneself(db, alice_client, alice):
     response = await post(alice_client, "/follow/alice", htmx=True)
     assert response.status_code == 400
     assert_varies(response)
+    assert "You cannot follow yourself!" in await text_of(response)
+    assert response.headers["HX-Retarget"] == "#flashes"
     assert await count(db, select(followers)) == 0
     page = await page_of(alice_client, "/user/alice")
     assert "/follow/alice" not in page  # no button for oneself
@@ -422,7 +424,7 @@ async def test_follow_unknown_user(db, alice_client, action):
     assert flashes(await page_of(alice_client, "/index")) == ["User nobody not found."]
     response = await post(alice_client, f"/{action}/nobody", htmx=True)
     assert response.status_code == 404
-    assert "Sorry, that page does not exist." in await text_of(response)
+    assert "User nobody not found." in await text_of(response)
     response = await alice_client.get(f"/{action}/nobody")
     assert response.status_code == 303
     assert flashes(await page_of(alice_client, "/index")) == ["User nobody not found."]
@@ -555,6 +557,8 @@ async def test_delete_unknown_post(db, alice_client, alice):
     assert flashes(await page_of(alice_client, "/index")) == ["Post not found."]
     response = await post(alice_client, "/delete/999", htmx=True)
     assert response.status_code == 404
+    assert "Post not found." in await text_of(response)
+    assert response.headers["HX-Retarget"] == "#flashes"
     # Deleting twice (two tabs): the second time the post is simply gone.
     mine = await make_post(db, alice, "once")
     assert (await post(alice_client, f"/delete/{mine.id}")).status_code == 303

@@ -336,3 +336,13 @@ async def test_follow_rows_need_existing_users(app, db):
         await db.commit()
     await db.rollback()
     assert await follow_rows(db) == set()
+
+
+async def test_a_deleted_posts_id_is_never_reused(app, db):
+    """Old /delete/<id> links and cursors must never point at somebody's newer post."""
+    alice = await make_user(db, "alice")
+    first = await make_post(db, alice, "first")
+    await db.delete(first)
+    await db.commit()
+    second = await make_post(db, alice, "second")
+    assert second.id > first.id

@@ -306,7 +306,7 @@ async def test_past_the_end_is_an_empty_page_not_an_error(app, db, client):
 
     page = await get_page(client, f"/explore?cursor={past}")
     assert post_ids(page) == []
-    assert "Nothing here yet." in page
+    assert "Nothing more to show." in page
     assert 'href="/explore">Back to the newest</a>' in page
     assert older_link(page) is None and newer_link(page) is None
 

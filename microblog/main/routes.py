@@ -4,6 +4,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..auth import load_current_user, login_required
 from ..db import get_session
+from ..errors import error_response
 from ..models import Post, User, followers
 from ..paging import Cursor, keyset_page
 from ..web import back_or, is_htmx, render, render_partial, see_other
@@ -137,23 +138,25 @@ async def unfollow(nickname: str):
     return await _follow_action(nickname, follow=False)
 
 
+async def _refuse(status: int, message: str, location: str):
+    """Say no: for htmx a short message in the flash area; without JS a flash and a redirect."""
+    if is_htmx():
+        return await error_response(status, message, message)
+    await flash(message, "warning")
+    return see_other(location)
+
+
 async def _follow_action(nickname: str, follow: bool):
     db = get_session()
     user = await User.by_nickname(db, nickname)
     if user is None:
-        if is_htmx():
-            abort(404)
-        await flash(_("User %(nickname)s not found.", nickname=nickname), "warning")
-        return see_other(url_for("main.index"))
+        return await _refuse(404, _("User %(nickname)s not found.", nickname=nickname), url_for("main.index"))
     if request.method == "GET":  # an old link: confirm, since no GET changes anything
         return await render("main/confirm_follow.html", user=user, follow=follow,
                             title=_("Follow %(nickname)s", nickname=user.nickname) if follow
                             else _("Unfollow %(nickname)s", nickname=user.nickname))
     if user.id == g.user.id:
-        if is_htmx():
-            abort(400)
-        await flash(_("You cannot follow yourself!"), "warning")
-        return see_other(url_for("main.user", nickname=user.nickname))
+        return await _refuse(400, _("You cannot follow yourself!"), url_for("main.user", nickname=user.nickname))
     if follow:
         await g.user.follow(db, user)
         message = _("You are now following %(nickname)s!", nickname=user.nickname)
@@ -174,10 +177,7 @@ async def delete(post_id: int):
     db = get_session()
     post = await db.get(Post, post_id)
     if post is None:
-        if is_htmx():
-            abort(404)
-        await flash(_("Post not found."), "warning")
-        return see_other(url_for("main.index"))
+        return await _refuse(404, _("Post not found."), url_for("main.index"))
     if post.user_id != g.user.id:
         abort(403)
     if request.method == "GET":

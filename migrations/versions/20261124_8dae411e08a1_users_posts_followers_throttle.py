@@ -57,7 +57,8 @@ def upgrade() -> None:
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('language', sa.String(length=8), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_post_user_id_user'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_post'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_post')),
+    sqlite_autoincrement=True,
     )
     with op.batch_alter_table('post', schema=None) as batch_op:
         batch_op.create_index('ix_post_timestamp_id', ['timestamp', 'id'], unique=False)
