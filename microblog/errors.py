@@ -6,8 +6,9 @@ from quart_auth import Unauthorized
 from quart_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
+from .auth import load_current_user
 from .security import CSRFError
-from .web import is_htmx, render, render_partial, vary_on_htmx
+from .web import is_htmx, render, vary_on_htmx
 
 
 def init_app(app: Quart) -> None:
@@ -15,7 +16,7 @@ def init_app(app: Quart) -> None:
     async def _need_login(_error):
         login = url_for("auth.login", next=_page_to_return_to())
         if is_htmx():
-            response = await render_partial("errors/_fragment.html", status=401,
+            response = await render("errors/_fragment.html", status=401,
                                             message=_("Please log in to access this page."))
             response.headers["HX-Redirect"] = login
             return response
@@ -42,11 +43,15 @@ def init_app(app: Quart) -> None:
     async def _server_error(_error):
         session = g.pop("db_session", None)
         if session is not None:
-            user = g.get("user")
-            if user is not None and user in session:
-                session.expunge(user)  # a rollback would expire it, and the navbar still needs it
             await session.rollback()
             await session.close()
+        # The rollback expired the logged-in user; the layout needs them again, from a fresh session.
+        g.pop("user", None)
+        try:
+            await load_current_user()
+        except Exception:  # the database itself may be what failed
+            app.logger.warning("could not reload the user for the error page", exc_info=True)
+            g.user = None
         return await error_response(
             500, _("An unexpected error has occurred"),
             _("The administrator has been notified. Sorry for the inconvenience!"))
@@ -68,6 +73,6 @@ async def error_response(status: int, title: str, message: str):
     """The error page, or for htmx a short message in the flash area."""
     if is_htmx():
         # A short message in the flash area, never a full page inside a small target.
-        return await render_partial("errors/_fragment.html", status=status, message=message,
+        return await render("errors/_fragment.html", status=status, message=message,
                                     headers={"HX-Retarget": "#flashes", "HX-Reswap": "beforeend"})
-    return await render_partial("errors/error.html", status=status, title=title, message=message)
+    return await render("errors/error.html", status=status, title=title, message=message)

@@ -1,6 +1,5 @@
 """Small helpers every blueprint uses: htmx detection, page-or-fragment rendering, redirects."""
 from quart import Response, current_app, has_request_context, make_response, redirect, render_template, request, url_for
-from jinja2_fragments.quart import render_block
 
 from .security import safe_next
 
@@ -14,21 +13,13 @@ def vary_on_htmx(response: Response) -> Response:
     return response
 
 
-async def render(template: str, block: str | None = None, status: int = 200,
-                 headers: dict | None = None, **context) -> Response:
-    """The whole page, or only `block` of it when htmx asked (same template, no copied markup)."""
-    if block is not None and is_htmx():
-        body = await render_block(template, block, **context)
-    else:
-        body = await render_template(template, **context)
-    response = await make_response(body, status, headers or {})
-    return vary_on_htmx(response)
-
-
-async def render_partial(template: str, status: int = 200, headers: dict | None = None,
-                         **context) -> Response:
+async def render(template: str, status: int = 200, headers: dict | None = None,
+                 **context) -> Response:
+    """A page or a partial (pages include the same partials htmx asks for), marked as
+    varying with HX-Request."""
     response = await make_response(await render_template(template, **context), status, headers or {})
     return vary_on_htmx(response)
+
 
 
 def see_other(location: str) -> Response:

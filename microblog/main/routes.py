@@ -7,7 +7,7 @@ from ..db import get_session
 from ..errors import error_response
 from ..models import Post, User, followers
 from ..paging import Cursor, keyset_page
-from ..web import back_or, is_htmx, render, render_partial, see_other
+from ..web import back_or, is_htmx, render, see_other
 from . import bp
 from .forms import EditProfileForm, PostForm
 
@@ -39,7 +39,7 @@ async def _post_list(template: str, query, status: int = 200, **context):
     """A page of posts; for htmx's infinite scroll, only the next page and its sentinel."""
     page = await _posts_page(query)
     if is_htmx() and request.args.get("cursor"):
-        return await render_partial("_page.html", page=page, item_template="_post.html")
+        return await render("_page.html", page=page, item_template="_post.html")
     context.setdefault("list_endpoint", request.endpoint)
     context.setdefault("item_template", "_post.html")
     return await render(template, page=page, status=status, **context)
@@ -64,14 +64,14 @@ async def _publish():
     form = await PostForm.from_request()
     if not form.validate():
         if is_htmx():
-            return await render_partial("_post_form.html", form=form, status=422, headers={
+            return await render("_post_form.html", form=form, status=422, headers={
                 "HX-Retarget": "#post-form", "HX-Reswap": "outerHTML"})
         # Without JavaScript: the page again, with the text kept and the error shown.
         return await _post_list("main/index.html", g.user.timeline(), form=form, status=422,
                                 title=_("Home"), list_endpoint="main.index")
     post = await Post.publish(get_session(), g.user, form.post.data)
     if is_htmx():
-        return await render_partial("_post_published.html", post=post, form=PostForm())
+        return await render("_post_published.html", post=post, form=PostForm())
     await flash(_("Your post is now live!"), "success")
     return see_other(url_for("main.index"))
 
@@ -110,7 +110,7 @@ async def _user_list(nickname: str, which: str):
     states = await User.follow_states(db, await load_current_user(), [row.User for row in page.items])
     context = {"page": page, "item_template": "_user_row.html", "states": states}
     if is_htmx() and request.args.get("cursor"):
-        return await render_partial("_page.html", **context)
+        return await render("_page.html", **context)
     title = (_("Followers of %(nickname)s", nickname=user.nickname) if which == "followers"
              else _("Followed by %(nickname)s", nickname=user.nickname))
     return await render("main/user_list.html", user=user, which=which, title=title, **context)
@@ -165,7 +165,7 @@ async def _follow_action(nickname: str, follow: bool):
         message = _("You are not following %(nickname)s anymore.", nickname=user.nickname)
     if is_htmx():
         state = (await User.follow_states(db, g.user, [user]))[user.id]
-        return await render_partial("_follow_box.html", user=user, state=state, message=message)
+        return await render("_follow_box.html", user=user, state=state, message=message)
     await flash(message, "success")
     return see_other(back_or("main.user", nickname=user.nickname))
 
@@ -185,7 +185,7 @@ async def delete(post_id: int):
     await db.delete(post)
     await db.commit()
     if is_htmx():
-        return await render_partial("_announce.html", message=_("Your post has been deleted."))
+        return await render("_announce.html", message=_("Your post has been deleted."))
     await flash(_("Your post has been deleted."), "success")
     return see_other(back_or("main.index"))
 
