@@ -7,6 +7,7 @@ from quart_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from ..db import get_session
+from ..forms import nickname_taken_error
 from ..mail import send_email
 from ..models import Throttle, User, verify_password
 from ..security import CSRF_FIELD, safe_next
@@ -46,9 +47,7 @@ async def register():
 async def _check_unique(db, form) -> bool:
     ok = True
     if await User.nickname_taken(db, form.nickname.data):
-        suggestion = await User.suggest_nickname(db, form.nickname.data)
-        form.nickname.errors = [*form.nickname.errors, _(
-            "This nickname is taken. How about %(suggestion)s?", suggestion=suggestion)]
+        await nickname_taken_error(db, form.nickname)
         ok = False
     if await User.by_email(db, form.email.data) is not None:
         form.email.errors = [*form.email.errors, _("This email address is already registered.")]

@@ -5,6 +5,7 @@ from sqlalchemy.exc import IntegrityError
 from ..auth import load_current_user, login_required
 from ..db import get_session
 from ..errors import error_response
+from ..forms import nickname_taken_error
 from ..models import Post, User, followers
 from ..paging import Cursor, keyset_page
 from ..web import back_or, is_htmx, render, see_other
@@ -198,7 +199,7 @@ async def edit_profile():
     if request.method == "POST" and form.validate():
         db = get_session()
         if await User.nickname_taken(db, form.nickname.data, exclude_id=user.id):
-            await _nickname_taken(db, form)
+            await nickname_taken_error(db, form.nickname)
         else:
             user.nickname = form.nickname.data
             user.about_me = form.about_me.data or None
@@ -207,18 +208,12 @@ async def edit_profile():
             except IntegrityError:  # taken a moment ago by a concurrent request
                 await db.rollback()
                 await db.refresh(user)
-                await _nickname_taken(db, form)
+                await nickname_taken_error(db, form.nickname)
             else:
                 await flash(_("Your changes have been saved."), "success")
                 return see_other(url_for("main.edit_profile"))
     status = 422 if form.errors else 200
     return await render("main/edit_profile.html", form=form, status=status, title=_("Edit Profile"))
-
-
-async def _nickname_taken(db, form) -> None:
-    suggestion = await User.suggest_nickname(db, form.nickname.data)
-    form.nickname.errors = [*form.nickname.errors, _(
-        "This nickname is taken. How about %(suggestion)s?", suggestion=suggestion)]
 
 
 # Old URLs people bookmarked.
