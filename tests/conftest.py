@@ -35,14 +35,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-async def reset_schema(url: str) -> None:
-    """An empty database with the models' tables."""
+async def reset_schema(url: str, create_tables: bool = True) -> None:
+    """An empty database: with the models' tables, or with nothing at all (for migrations)."""
     engine = make_engine(url)
     async with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             await conn.execute(text("DROP SCHEMA public CASCADE"))
             await conn.execute(text("CREATE SCHEMA public"))
-        await conn.run_sync(Base.metadata.create_all)
+        if create_tables:
+            await conn.run_sync(Base.metadata.create_all)
     await engine.dispose()
 
 

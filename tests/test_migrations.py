@@ -6,22 +6,13 @@ from alembic import command
 from sqlalchemy import inspect, insert, text
 from sqlalchemy.exc import IntegrityError
 
+from conftest import reset_schema
 from microblog.cli import alembic_config
 from microblog.db import make_engine
 from microblog.models import User, utcnow
 
 # Alembic and the inspector cannot reflect the lower(nickname) index: it is tested on its own below.
 pytestmark = pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
-
-
-async def empty_database(url: str) -> None:
-    """Nothing in it at all: no tables, no alembic_version (unlike conftest.reset_schema)."""
-    engine = make_engine(url)
-    async with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            await conn.execute(text("DROP SCHEMA public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()
 
 
 async def table_names(url: str) -> set[str]:
@@ -45,7 +36,7 @@ async def alembic(fn, *args, **kwargs):
 
 @pytest.fixture
 async def migrated(database_url):
-    await empty_database(database_url)
+    await reset_schema(database_url, create_tables=False)
     assert await table_names(database_url) == set()
     await alembic(command.upgrade, config_for(database_url), "head")
     return database_url
