@@ -5,7 +5,10 @@
   function showError(message) {
     var area = document.getElementById("flashes");
     if (!area || !message) return;
+    var previous = area.querySelector('[data-client-error]');
+    if (previous) previous.remove();  // retrying while offline: one message, not a pile
     var alert = document.createElement("div");
+    alert.dataset.clientError = "";
     alert.className = "alert alert-danger";
     alert.setAttribute("role", "alert");
     alert.textContent = message;

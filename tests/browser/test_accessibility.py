@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
 # axe-core 4.14.1 (npm pack axe-core@4, package/axe.min.js; see vendor/VENDORED.md).
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
-BLOCKING = ("serious", "critical", "moderate", "minor")  # TEMP
+BLOCKING = ("serious", "critical")
 
 RUN_AXE = """async () => {
   const results = await axe.run(document, {resultTypes: ["violations"]});
@@ -45,11 +45,16 @@ def describe(name: str, url: str, violations: list[dict]) -> str:
     return "\n".join(lines)
 
 
-async def visit(page, url: str) -> None:
-    response = await page.goto(url)
-    assert response is not None and response.ok, f"{url}: {response and response.status}"
+def assert_strict_csp(url: str, response) -> None:
     policy = response.headers.get("content-security-policy", "")
-    assert "script-src 'self'" in policy and "unsafe" not in policy, f"{url}: CSP {policy!r}"
+    assert "default-src 'self'" in policy and "script-src 'self'" in policy, f"{url}: CSP {policy!r}"
+    assert "unsafe" not in policy, f"{url}: CSP {policy!r}"
+
+
+async def visit(page, url: str, status: int = 200) -> None:
+    response = await page.goto(url)
+    assert response is not None and response.status == status, f"{url}: {response and response.status}"
+    assert_strict_csp(url, response)
     await page.wait_for_load_state("networkidle")  # htmx has processed the page (and any sentinel)
 
 
@@ -59,11 +64,12 @@ async def test_no_serious_accessibility_violations(new_page, device, viewport):
     friend = unique("friend")
     await register(friend_page, friend)
 
-    page, _ = await new_page(js=True, viewport=viewport, bypass_csp=True)
+    page, problems = await new_page(js=True, viewport=viewport, bypass_csp=True)
+    problems.allow_console_error(r"the server responded with a status of (404|422)")  # deliberate
     report = []
 
-    async def check(name: str, url: str, ready=None) -> None:
-        await visit(page, url)
+    async def check(name: str, url: str, ready=None, status: int = 200) -> None:
+        await visit(page, url, status)
         if ready is not None:
             await expect(ready(page)).to_be_visible()
         violations = await axe_violations(page)
@@ -87,6 +93,18 @@ async def test_no_serious_accessibility_violations(new_page, device, viewport):
     await check("edit profile", "/edit_profile")
     await check("followers list", f"/user/{friend}/followers", lambda p: p.locator(".user-row").first)
     await check("following list", f"/user/{me}/following", lambda p: p.locator(".user-row").first)
+    await check("not found", f"/user/{unique('nobody')}", status=404)
+
+    # A refused form: errors tied to their fields.
+    await page.goto("/edit_profile")
+    await page.get_by_label("Nickname").fill("no spaces allowed")
+    async with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        await page.get_by_role("button", name="Save").click()
+    assert (await answer.value).status == 422
+    await expect(page.get_by_label("Nickname")).to_have_attribute("aria-invalid", "true")
+    violations = await axe_violations(page)
+    if violations:
+        report.append(describe("edit profile, refused", "/edit_profile", violations))
 
     assert not report, (f"axe found {'/'.join(BLOCKING)} violations ({device}):\n"
                         + "\n".join(report))
