@@ -1,5 +1,5 @@
 """Small helpers every blueprint uses: htmx detection, page-or-fragment rendering, redirects."""
-from quart import Response, current_app, has_request_context, make_response, redirect, render_template, request, url_for
+from quart import Response, current_app, make_response, redirect, render_template, request, url_for
 
 from .security import safe_next
 
@@ -39,12 +39,9 @@ def back_or(default_endpoint: str, **values) -> str:
 
 
 def external_url(endpoint: str, **values) -> str:
-    """An absolute URL, right behind a proxy or under a prefix, with or without a request."""
+    """An absolute URL. With BASE_URL (e.g. https://example.org/microblog) it is right behind a
+    proxy, under a prefix and outside any request (mail sent by a background task)."""
     base = current_app.config.get("BASE_URL")
     if base:
-        path = url_for(endpoint, **values)
-        root = request.root_path if has_request_context() else ""
-        if root and path.startswith(root):
-            path = path[len(root):]
-        return base + path
+        return base + current_app.url_map.bind("").build(endpoint, values)
     return url_for(endpoint, _external=True, **values)
