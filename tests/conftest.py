@@ -2,6 +2,7 @@
 import os
 import re
 import socket
+from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
@@ -27,6 +28,12 @@ TEST_CONFIG = {
     "MAIL_PORT": 9,  # nothing listens: tests that read mail start their own server
     "SERVER_NAME": None,
 }
+
+
+def pytest_sessionstart(session):
+    """Compiled catalogues, as `quart translate compile` makes them (*.mo are not committed)."""
+    from microblog.cli import pybabel
+    pybabel("compile", "-d", str(Path(__file__).resolve().parent.parent / "translations"))
 
 
 def free_port() -> int:
