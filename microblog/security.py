@@ -41,6 +41,8 @@ def safe_next(target: str | None) -> str | None:
     """`target` if it is a path inside this site, else None (no open redirects)."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
+    if any(ord(char) < 0x21 or ord(char) == 0x7F for char in target):
+        return None  # browsers drop tabs and newlines: "/\t/evil.example" would become "//evil.example"
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:
         return None

@@ -31,14 +31,10 @@ def _cursor() -> Cursor | None:
     return Cursor.decode(request.args.get("cursor"))
 
 
-async def _posts_page(query):
-    return await keyset_page(get_session(), query, Post.timestamp, Post.id, _cursor(),
-                             current_app.config["POSTS_PER_PAGE"])
-
-
 async def _post_list(template: str, query, status: int = 200, **context):
     """A page of posts; for htmx's infinite scroll, only the next page and its sentinel."""
-    page = await _posts_page(query)
+    page = await keyset_page(get_session(), query, Post.timestamp, Post.id, _cursor(),
+                             current_app.config["POSTS_PER_PAGE"])
     if is_htmx() and request.args.get("cursor"):
         return await render("_page.html", page=page, item_template="_post.html")
     context.setdefault("list_endpoint", request.endpoint)
