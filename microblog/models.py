@@ -215,10 +215,10 @@ class User(Base):
         """Posts of followed users plus one's own: one query served by ix_post_user_id_timestamp_id."""
         authors = select(followers.c.followed_id).where(followers.c.follower_id == self.id).union_all(
             select(literal(self.id)))
-        return select(Post).where(Post.user_id.in_(authors)).options(joinedload(Post.author))
+        return select(Post).where(Post.user_id.in_(authors)).options(joinedload(Post.author, innerjoin=True))
 
     def own_posts(self) -> Select:
-        return select(Post).where(Post.user_id == self.id).options(joinedload(Post.author))
+        return select(Post).where(Post.user_id == self.id).options(joinedload(Post.author, innerjoin=True))
 
     def followers_list(self) -> Select:
         return (select(User, followers.c.timestamp)
@@ -270,7 +270,7 @@ class Post(Base):
 
     @staticmethod
     def explore() -> Select:
-        return select(Post).options(joinedload(Post.author))
+        return select(Post).options(joinedload(Post.author, innerjoin=True))
 
     @classmethod
     async def publish(cls, db: AsyncSession, author: User, body: str) -> "Post":
