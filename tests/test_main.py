@@ -329,27 +329,35 @@ async def test_nickname_is_escaped_in_posts(app, db, client):
 
 # --- following -----------------------------------------------------------------------------------
 
+def split_partial(html: str) -> tuple[str, str]:
+    """An htmx answer's main content, and what it puts in the #flashes live region."""
+    main, sep, rest = html.partition('<hx-partial hx-target="#flashes"')
+    assert sep, "nothing announced"
+    return main, rest
+
+
 async def test_follow_and_unfollow_with_htmx(db, alice_client, alice, bob):
     response = await post(alice_client, "/follow/bob", htmx=True)
     assert response.status_code == 200
     assert_varies(response)
-    box = await text_of(response)
+    box, announced = split_partial(await text_of(response))
     assert box.lstrip().startswith('<div class="follow-box')
     assert "<html" not in box and "alert" not in box
     assert "1 follower" in visible(box)
     assert 'action="/unfollow/bob"' in box and 'hx-post="/unfollow/bob"' in box
     assert "Unfollow" in visible(box)
-    assert "You are now following bob!" in visible(box)  # read out by screen readers
+    assert "autofocus" in box  # focus stays on the (new) button
+    assert "You are now following bob!" in visible(announced)  # the live region reads it out
     assert await is_following(db, alice, bob)
 
     response = await post(alice_client, "/unfollow/bob", htmx=True)
     assert response.status_code == 200
-    box = await text_of(response)
+    box, announced = split_partial(await text_of(response))
     assert box.lstrip().startswith('<div class="follow-box')
     assert "0 followers" in visible(box)
     assert 'action="/follow/bob"' in box
     assert "Unfollow" not in visible(box)
-    assert "You are not following bob anymore." in visible(box)
+    assert "You are not following bob anymore." in visible(announced)
     assert not await is_following(db, alice, bob)
     # Nothing left over for the next page.
     assert flashes(await page_of(alice_client, "/user/bob")) == []

@@ -68,7 +68,8 @@ async def _publish():
                                 title=_("Home"), list_endpoint="main.index")
     post = await Post.publish(get_session(), g.user, form.post.data)
     if is_htmx():
-        return await render("_post_published.html", post=post, form=PostForm())
+        return await render("_post_published.html", post=post, form=PostForm(),
+                            message=_("Your post is now live!"))
     await flash(_("Your post is now live!"), "success")
     return see_other(url_for("main.index"))
 
@@ -162,7 +163,7 @@ async def _follow_action(nickname: str, follow: bool):
         message = _("You are not following %(nickname)s anymore.", nickname=user.nickname)
     if is_htmx():
         state = (await User.follow_states(db, g.user, [user]))[user.id]
-        return await render("_follow_box.html", user=user, state=state, message=message)
+        return await render("_follow_changed.html", user=user, state=state, message=message, focus=True)
     await flash(message, "success")
     return see_other(back_or("main.user", nickname=user.nickname))
 

@@ -33,11 +33,12 @@ async def test_follow_and_unfollow_with_htmx(new_page):
     await box.get_by_role("button", name=f"Follow {star}", exact=True).click()
     await expect(box.get_by_role("button")).to_have_text(f"Unfollow {star}")
     await expect(box.locator(".follower-count")).to_have_text("1 follower")
-    await expect(box.get_by_role("status")).to_have_text(f"You are now following {star}!")
+    await expect(page.locator("#flashes")).to_contain_text(f"You are now following {star}!")
 
     await box.get_by_role("button", name=f"Unfollow {star}", exact=True).click()
     await expect(box.get_by_role("button")).to_have_text(f"Follow {star}")
     await expect(box.locator(".follower-count")).to_have_text("0 followers")
+    await expect(page.locator("#flashes")).to_have_text(f"You are not following {star} anymore.")
 
     await assert_not_reloaded(page)
     await expect(page).to_have_url(re.compile(rf"/user/{star}$"))

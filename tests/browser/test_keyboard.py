@@ -93,11 +93,11 @@ async def test_keyboard_only_follow_and_unfollow_keep_focus_on_the_button(new_pa
 
     await tab_to(page, box.get_by_role("button", name=f"Follow {star}", exact=True))
     await page.keyboard.press("Enter")
-    await expect(box.get_by_role("status")).to_have_text(f"You are now following {star}!")
+    await expect(page.locator("#flashes").get_by_role("status")).to_have_text(f"You are now following {star}!")
     await expect_focus_on(page, box.get_by_role("button", name=f"Unfollow {star}", exact=True))
 
     await page.keyboard.press("Enter")
-    await expect(box.get_by_role("status")).to_have_text(f"You are not following {star} anymore.")
+    await expect(page.locator("#flashes").get_by_role("status")).to_have_text(f"You are not following {star} anymore.")
     await expect_focus_on(page, box.get_by_role("button", name=f"Follow {star}", exact=True))
     await expect(box.locator(".follower-count")).to_have_text("0 followers")
     await assert_not_reloaded(page)

@@ -39,6 +39,7 @@ async def test_write_post_with_htmx(new_page):
     first = page.locator("#posts article").first
     await expect(first).to_contain_text(body)
     await expect(textarea(page)).to_have_value("")
+    await expect(page.locator("#flashes")).to_contain_text("Your post is now live!")
     await expect(page).to_have_url(re.compile(r"/index$"))
     await assert_not_reloaded(page)
     await expect(page.locator("#posts article", has_text=body)).to_have_count(1)
