@@ -1,18 +1,18 @@
 """microblog: a small self-hosted microblogging server (Quart + htmx)."""
 from pathlib import Path
 
-from quart import Quart, request
+from quart import Quart, current_app, g, request
 from quart_auth import QuartAuth
 from quart_babel import Babel, get_locale
 
-from . import db, errors, logs, security
+from . import auth, db, errors, logs, main, security
+from .cli import register_cli
 from .config import check_production_ready, from_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def select_locale() -> str | None:
-    from quart import current_app, g
     user = g.get("user")
     if user is not None and user.locale:
         return user.locale
@@ -40,14 +40,12 @@ def create_app(config: dict | None = None) -> Quart:
     app.jinja_env.globals["current_locale_code"] = current_locale_code
     Babel(app, locale_selector=select_locale, default_translation_directories=str(ROOT / "translations"))
     db.init_app(app)
+    auth.init_app(app)  # before security: a CSRF refusal still knows who is logged in
     security.init_app(app)
     errors.init_app(app)
 
-    from .auth import bp as auth_bp
-    from .main import bp as main_bp
-    from .cli import register_cli
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(main_bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(main.bp)
     register_cli(app)
 
     logs.init_app(app)

@@ -75,3 +75,9 @@ def check_production_ready(config: dict) -> None:
             "SECRET_KEY is not set. Set it in the environment or in .env "
             "(for example: python -c 'import secrets; print(secrets.token_hex(32))')."
         )
+    if not config.get("BASE_URL"):
+        # Links in mail must not be built from the Host header a stranger sent.
+        raise RuntimeError(
+            "BASE_URL is not set. Set it to the address people use for this site, "
+            "e.g. BASE_URL=https://example.org or BASE_URL=http://localhost:5000."
+        )

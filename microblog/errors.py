@@ -1,6 +1,4 @@
 """Error pages: full pages for browsers, small fragments for htmx requests."""
-from urllib.parse import urlsplit
-
 from quart import Quart, flash, g, redirect, request, url_for
 from quart_auth import Unauthorized
 from quart_babel import gettext as _
@@ -8,7 +6,7 @@ from werkzeug.exceptions import HTTPException
 
 from .auth import load_current_user
 from .security import CSRFError
-from .web import is_htmx, render, vary_on_htmx
+from .web import is_htmx, render, same_site_path, vary_on_htmx
 
 
 def init_app(app: Quart) -> None:
@@ -63,10 +61,7 @@ def _page_to_return_to() -> str:
     if request.method == "GET" and not is_htmx():
         return request.full_path.rstrip("?")
     came_from = request.headers.get("HX-Current-URL") if is_htmx() else request.referrer
-    parts = urlsplit(came_from or "")
-    if parts.netloc == request.host and parts.path:
-        return parts.path + (f"?{parts.query}" if parts.query else "")
-    return url_for("main.index")
+    return same_site_path(came_from) or url_for("main.index")
 
 
 async def error_response(status: int, title: str, message: str):

@@ -1,4 +1,6 @@
 """Form base: WTForms fed from Quart's async request data."""
+import re
+
 from quart import request
 from quart_babel import get_locale
 from quart_babel import gettext as _
@@ -25,15 +27,22 @@ class QuartForm(Form):
         return cls(formdata=formdata, **kwargs)
 
 
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
 def strip(value):
-    return value.strip() if isinstance(value, str) else value
+    """Trimmed, with browsers' CRLF line ends as one character (as `maxlength` counts them) and
+    no control characters (a NUL cannot even be stored in PostgreSQL)."""
+    if not isinstance(value, str):
+        return value
+    return CONTROL_CHARACTERS.sub("", value.replace("\r\n", "\n").replace("\r", "\n")).strip()
 
 
 NICKNAME_TOO_LONG = _l("Nicknames are at most %(max)d characters.")
 
 
 def nickname_rules(form, field) -> None:
-    if field.data and not NICKNAME_PATTERN.match(field.data):
+    if field.data and not NICKNAME_PATTERN.fullmatch(field.data):
         raise ValidationError(_l("Please use only letters, digits, dots and underscores."))
 
 

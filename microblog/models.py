@@ -1,6 +1,7 @@
 """Users, posts and follows, with the rules that govern them."""
 import asyncio
 import hashlib
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -10,8 +11,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from quart import current_app
 from sqlalchemy import (
     Column, DateTime, ForeignKey, Index, Integer, MetaData, Select, String, Table, TypeDecorator,
-    delete, func, insert, literal, select,
+    case, delete, func, insert, literal, or_, select, update,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, joinedload, mapped_column, relationship
@@ -22,7 +25,9 @@ NICKNAME_MAX = 64
 EMAIL_MAX = 120
 ABOUT_ME_MAX = 140
 POST_MAX = 140
-NICKNAME_PATTERN = re.compile(r"^[A-Za-z0-9._]+$")
+# Letters, digits, "." and "_", with at least one letter or digit ("." and ".." are not names:
+# browsers would turn /user/.. into /).
+NICKNAME_PATTERN = re.compile(r"(?=.*[A-Za-z0-9])[A-Za-z0-9._]+")
 
 
 def utcnow() -> datetime:
@@ -114,6 +119,16 @@ class User(Base):
     def __repr__(self) -> str:
         return f"<User {self.nickname}>"
 
+    @property
+    def password_fingerprint(self) -> str:
+        """Changes with the password: reset links and log-in cookies made before stop working."""
+        return hashlib.sha256((self.password_hash or "").encode()).hexdigest()[:16]
+
+    @property
+    def auth_id(self) -> str:
+        """What the log-in cookie holds: the user, and the password they logged in with."""
+        return f"{self.id}:{self.password_fingerprint}"
+
     async def set_password(self, password: str) -> None:
         self.password_hash = await hash_password(password)
 
@@ -126,10 +141,12 @@ class User(Base):
 
     @staticmethod
     def nickname_is_valid(nickname: str) -> bool:
-        return bool(NICKNAME_PATTERN.match(nickname)) and len(nickname) <= NICKNAME_MAX
+        return bool(NICKNAME_PATTERN.fullmatch(nickname)) and len(nickname) <= NICKNAME_MAX
 
     @classmethod
     async def by_nickname(cls, db: AsyncSession, nickname: str) -> "User | None":
+        if not cls.nickname_is_valid(nickname):
+            return None  # never a user, and no query with whatever bytes came in the URL
         return await db.scalar(select(cls).where(func.lower(cls.nickname) == nickname.lower()))
 
     @classmethod
@@ -282,54 +299,63 @@ class Post(Base):
 
 
 class Throttle(Base):
-    """Failed attempts per key (e.g. a nickname), kept in the database so every worker sees them."""
+    """Log-in attempts per key (a nickname), kept in the database so every worker sees them.
+
+    An attempt is claimed atomically *before* the password is checked, so attempts sent in
+    parallel cannot slip past the slow-down: past the free attempts, only one at a time.
+    """
 
     __tablename__ = "throttle"
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    failures: Mapped[int] = mapped_column(Integer, default=0)
-    last_failure: Mapped[datetime] = mapped_column(UTCDateTime())
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # attempts not (yet) successful
+    last_attempt: Mapped[datetime] = mapped_column(UTCDateTime())
+    next_allowed: Mapped[datetime] = mapped_column(UTCDateTime())
 
     FREE_ATTEMPTS = 3
     MAX_DELAY = 300
     FORGET_AFTER = timedelta(minutes=15)
+    IN_FLIGHT = timedelta(seconds=5)  # an attempt being checked holds off the next one
 
-    def wait_seconds(self, now: datetime) -> int:
-        """How long before the next attempt is allowed (0: now)."""
-        if now - self.last_failure > self.FORGET_AFTER or self.failures < self.FREE_ATTEMPTS:
+    @classmethod
+    def delay(cls, failures: int) -> timedelta:
+        if failures < cls.FREE_ATTEMPTS:
+            return timedelta(0)
+        return timedelta(seconds=min(2 ** (failures - cls.FREE_ATTEMPTS), cls.MAX_DELAY))
+
+    @classmethod
+    async def claim(cls, db: AsyncSession, key: str) -> int:
+        """Take an attempt: 0 if it may go ahead, else the seconds to wait."""
+        now = utcnow()
+        insert_row = (sqlite_insert if db.bind.dialect.name == "sqlite" else postgresql_insert)(cls)
+        await db.execute(insert_row.values(key=key, failures=0, last_attempt=now, next_allowed=now)
+                         .on_conflict_do_nothing(index_elements=["key"]))
+        stale = cls.last_attempt < now - cls.FORGET_AFTER
+        failures = case((stale, 1), else_=cls.failures + 1)
+        claimed = await db.execute(
+            update(cls).where(cls.key == key, or_(cls.next_allowed <= now, stale)).values(
+                failures=failures,
+                last_attempt=now,
+                next_allowed=case((failures >= cls.FREE_ATTEMPTS, literal(now + cls.IN_FLIGHT, UTCDateTime())),
+                                  else_=literal(now, UTCDateTime())),
+            ))
+        await db.commit()
+        if claimed.rowcount == 1:
             return 0
-        delay = min(2 ** (self.failures - self.FREE_ATTEMPTS), self.MAX_DELAY)
-        remaining = (self.last_failure + timedelta(seconds=delay) - now).total_seconds()
-        return max(0, int(remaining + 0.999))
+        throttle = await db.get(cls, key, populate_existing=True)
+        return max(1, math.ceil((throttle.next_allowed - now).total_seconds()))
 
     @classmethod
-    async def wait_for(cls, db: AsyncSession, key: str) -> int:
-        throttle = await db.get(cls, key)
-        return throttle.wait_seconds(utcnow()) if throttle else 0
-
-    @classmethod
-    async def record_failure(cls, db: AsyncSession, key: str) -> None:
+    async def failed(cls, db: AsyncSession, key: str) -> None:
+        """The claimed attempt failed: the next one waits, longer after each failure."""
+        throttle = await db.get(cls, key, populate_existing=True)
+        if throttle is not None:
+            throttle.next_allowed = throttle.last_attempt + cls.delay(throttle.failures)
         # Forget stale rows as we go, so typos and unknown nicknames do not pile up.
-        await db.execute(delete(cls).where(cls.last_failure < utcnow() - cls.FORGET_AFTER))
-        for _attempt in range(3):  # two first failures at once: one inserts, the other updates
-            now = utcnow()
-            throttle = await db.get(cls, key, with_for_update=True, populate_existing=True)
-            if throttle is None:
-                db.add(cls(key=key, failures=1, last_failure=now))
-            else:
-                if now - throttle.last_failure > cls.FORGET_AFTER:
-                    throttle.failures = 0
-                throttle.failures += 1
-                throttle.last_failure = now
-            try:
-                await db.commit()
-                return
-            except IntegrityError:
-                await db.rollback()
+        await db.execute(delete(cls).where(cls.last_attempt < utcnow() - cls.FORGET_AFTER))
+        await db.commit()
 
     @classmethod
     async def clear(cls, db: AsyncSession, key: str) -> None:
-        throttle = await db.get(cls, key)
-        if throttle is not None:
-            await db.delete(throttle)
-            await db.commit()
+        await db.execute(delete(cls).where(cls.key == key))
+        await db.commit()

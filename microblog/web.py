@@ -1,4 +1,6 @@
 """Small helpers every blueprint uses: htmx detection, page-or-fragment rendering, redirects."""
+from urllib.parse import urlsplit
+
 from quart import Response, current_app, make_response, redirect, render_template, request, url_for
 
 from .security import safe_next
@@ -27,15 +29,18 @@ def see_other(location: str) -> Response:
     return vary_on_htmx(redirect(location, 303))
 
 
+def same_site_path(url: str | None) -> str | None:
+    """The path (and query) of `url` if it points inside this site, else None."""
+    parts = urlsplit(url or "")
+    if parts.netloc != request.host or not parts.path:
+        return None
+    return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
+
+
 def back_or(default_endpoint: str, **values) -> str:
-    """Where a no-JS form came from (a path inside the site), else a default page."""
-    target = safe_next(request.args.get("next"))
-    if target is None:
-        referrer = request.referrer or ""
-        root = request.host_url.rstrip("/")
-        if referrer.startswith(root + "/"):
-            target = safe_next(referrer[len(root):])
-    return target or url_for(default_endpoint, **values)
+    """Where a no-JS form came from (a page inside the site), else a default page."""
+    return (safe_next(request.args.get("next")) or same_site_path(request.referrer)
+            or url_for(default_endpoint, **values))
 
 
 def external_url(endpoint: str, **values) -> str:

@@ -365,15 +365,25 @@ async def test_failed_logins_slow_down_then_recover(client, db, alice):
     assert set_cookies(response, "QUART_AUTH") == []
 
     throttle = await db.get(Throttle, "login:alice")
-    assert throttle.failures == Throttle.FREE_ATTEMPTS
+    assert throttle.failures == Throttle.FREE_ATTEMPTS  # the refused attempt was not even tried
     # Time passes: the wait is over.
-    throttle.last_failure = utcnow() - timedelta(seconds=Throttle.MAX_DELAY + 1)
+    throttle.next_allowed = utcnow() - timedelta(seconds=1)
     await db.commit()
 
     response = await login(client, "alice", "correct horse")
     assert response.status_code == 303
     db.expire_all()
     assert await db.get(Throttle, "login:alice") is None
+
+
+async def test_parallel_attempts_cannot_slip_past_the_slow_down(app, db, alice):
+    """Attempts sent all at once are claimed one by one before any password is checked."""
+    clients = [app.test_client() for _ in range(12)]
+    responses = await asyncio.gather(*(login(c, "alice", "wrong password") for c in clients))
+    pages = [await text_of(r) for r in responses]
+    assert sum(INVALID_LOGIN in page for page in pages) == Throttle.FREE_ATTEMPTS
+    assert sum("Too many failed attempts" in page for page in pages) == 12 - Throttle.FREE_ATTEMPTS
+    assert (await db.get(Throttle, "login:alice")).failures == Throttle.FREE_ATTEMPTS
 
 
 async def test_slow_down_is_per_nickname(client, alice, bob):

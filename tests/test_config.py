@@ -133,8 +133,16 @@ def test_testing_app_leaves_logging_alone(logging_app, tmp_path):
     assert not (tmp_path / "instance" / "logs").exists()
 
 
+def test_production_refuses_to_start_without_base_url(clean_env):
+    """Mail links are never built from a Host header a stranger sent."""
+    clean_env.setenv("SECRET_KEY", "a-real-secret")
+    with pytest.raises(RuntimeError, match="BASE_URL"):
+        create_app()
+
+
 def test_production_starts_with_a_secret_key(clean_env, logging_app):
     clean_env.setenv("SECRET_KEY", "a-real-secret")
+    clean_env.setenv("BASE_URL", "https://microblog.example")
     clean_env.setenv("LOG_TO_STDOUT", "1")  # keep the repository's instance/logs out of it
     app = create_app()
     assert app.config["SECRET_KEY"] == "a-real-secret"

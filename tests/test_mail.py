@@ -12,7 +12,6 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from conftest import TEST_CONFIG, flashes, free_port, login, make_user, post, reset_schema, text_of
 from microblog import create_app
-from microblog.auth.routes import _password_fingerprint
 from microblog.mail import build_message, deliver
 from microblog.models import Throttle
 
@@ -136,16 +135,19 @@ async def test_password_reset_end_to_end(mail_app, smtp):
     assert (await login(client, "alice", "new password")).status_code == 303
 
 
-async def test_link_without_base_url_is_absolute_for_the_request_host(database_url, smtp):
-    app = await make_mail_app(database_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
+async def test_link_uses_base_url_whatever_host_the_request_names(database_url, smtp):
+    """A stranger's Host header must not turn the mailed link into theirs."""
+    app = await make_mail_app(database_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port,
+                              BASE_URL="https://microblog.example")
     async with app.test_app():
         await add_user(app, "alice")
         client = app.test_client()
-        await request_reset(client, "alice@example.com")
+        await post(client, "/auth/reset_password_request", {"email": "alice@example.com"},
+                   headers={"Host": "evil.example"})
         [message] = await smtp.wait()
         link = reset_link(message)
-        assert re.match(r"^http://localhost/auth/reset_password/[\w.-]+$", link), link
-        assert (await client.get(link[len("http://localhost"):])).status_code == 200
+        assert re.match(r"^https://microblog\.example/auth/reset_password/[\w.-]+$", link), link
+        assert (await client.get(link[len("https://microblog.example"):])).status_code == 200
 
 
 class PastSigner(TimestampSigner):
@@ -158,7 +160,7 @@ class PastSigner(TimestampSigner):
 @pytest.mark.parametrize("kind", ["expired", "forged", "garbage", "unknown user"])
 async def test_bad_reset_tokens_are_refused(mail_app, kind):
     user = await add_user(mail_app, "alice")
-    payload = {"id": user.id, "pw": _password_fingerprint(user)}
+    payload = {"id": user.id, "pw": user.password_fingerprint}
     if kind == "expired":
         token = URLSafeTimedSerializer("test-secret", salt="reset-password", signer=PastSigner).dumps(payload)
     elif kind == "forged":

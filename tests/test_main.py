@@ -231,8 +231,8 @@ async def test_own_posts_have_a_delete_button_others_do_not(db, alice_client, al
     mine = await make_post(db, alice, "mine")
     theirs = await make_post(db, bob, "theirs")
     page = await page_of(alice_client, "/explore")
-    assert f'action="/delete/{mine.id}"' in page
-    assert f'action="/delete/{theirs.id}"' not in page
+    assert f'action="/post/{mine.id}/delete"' in page
+    assert f'action="/post/{theirs.id}/delete"' not in page
 
 
 # --- writing posts ------------------------------------------------------------------------------
@@ -509,7 +509,7 @@ async def test_get_delete_asks_first_and_changes_nothing(db, alice_client, alice
     assert title(page) == "Delete post - microblog"
     assert "Do you want to delete this post?" in visible(page)
     assert "to be or not" in visible(page)
-    assert f'<form method="post" action="/delete/{mine.id}">' in page
+    assert f'<form method="post" action="/post/{mine.id}/delete">' in page
     assert await count(db, select(Post)) == 1
 
 

@@ -34,6 +34,7 @@ def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
         "PATH": f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'microblog.sqlite'}",
         "SECRET_KEY": "serving-test-secret",
+        "BASE_URL": "https://microblog.example",
         "MICROBLOG_DOTENV": str(tmp_path / "no.env"),  # a developer's .env must not leak in
         "LOG_TO_STDOUT": "1",  # keep the repository's instance/logs out of it
     })

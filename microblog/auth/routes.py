@@ -1,5 +1,3 @@
-import hashlib
-
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from quart import current_app, flash, redirect, render_template, request, session, url_for
 from quart_auth import AuthUser, login_user, logout_user
@@ -64,7 +62,7 @@ async def login():
     if request.method == "POST" and form.validate():
         db = get_session()
         throttle_key = "login:" + form.nickname.data.lower()
-        wait = await Throttle.wait_for(db, throttle_key)
+        wait = await Throttle.claim(db, throttle_key)
         if wait:
             error = _("Too many failed attempts. Try again in %(seconds)d seconds.", seconds=wait)
         else:
@@ -72,10 +70,10 @@ async def login():
             if await verify(user, form.password.data):
                 await Throttle.clear(db, throttle_key)
                 session.pop(CSRF_FIELD, None)  # a fresh CSRF token for the logged-in session
-                login_user(AuthUser(str(user.id)), remember=form.remember_me.data)
+                login_user(AuthUser(user.auth_id), remember=form.remember_me.data)
                 await flash(_("Welcome back, %(nickname)s!", nickname=user.nickname), "success")
                 return see_other(safe_next(request.args.get("next")) or url_for("main.index"))
-            await Throttle.record_failure(db, throttle_key)
+            await Throttle.failed(db, throttle_key)
             error = _("Invalid nickname or password.")
     status = 422 if request.method == "POST" else 200
     return await render("auth/login.html", form=form, error=error, status=status,
@@ -100,13 +98,8 @@ def _reset_serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="reset-password")
 
 
-def _password_fingerprint(user: User) -> str:
-    # Part of the token, so a token stops working once the password has changed.
-    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
-
-
 def make_reset_token(user: User) -> str:
-    return _reset_serializer().dumps({"id": user.id, "pw": _password_fingerprint(user)})
+    return _reset_serializer().dumps({"id": user.id, "pw": user.password_fingerprint})
 
 
 async def user_from_reset_token(token: str) -> User | None:
@@ -115,7 +108,7 @@ async def user_from_reset_token(token: str) -> User | None:
         user = await get_session().get(User, int(data["id"]))
     except (BadSignature, KeyError, TypeError, ValueError):
         return None
-    if user is None or data.get("pw") != _password_fingerprint(user):
+    if user is None or data.get("pw") != user.password_fingerprint:
         return None
     return user
 

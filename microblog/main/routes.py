@@ -13,20 +13,6 @@ from . import bp
 from .forms import EditProfileForm, PostForm
 
 
-@bp.before_app_request
-async def _record_visit() -> None:
-    if request.endpoint == "static":
-        return
-    user = await load_current_user()
-    if user is not None and user.seen_now():
-        await get_session().commit()
-
-
-@bp.app_context_processor
-def _current_account():
-    return {"current_account": g.get("user")}
-
-
 def _cursor() -> Cursor | None:
     return Cursor.decode(request.args.get("cursor"))
 
@@ -168,8 +154,8 @@ async def _follow_action(nickname: str, follow: bool):
     return see_other(back_or("main.user", nickname=user.nickname))
 
 
-@bp.route("/post/<int:post_id>/delete", methods=["POST"])
-@bp.route("/delete/<int:post_id>", methods=["GET", "POST"])
+@bp.route("/delete/<int(max=2147483647):post_id>", methods=["GET", "POST"])  # old links
+@bp.route("/post/<int(max=2147483647):post_id>/delete", methods=["POST"])
 @login_required
 async def delete(post_id: int):
     db = get_session()
@@ -217,7 +203,7 @@ async def edit_profile():
 
 @bp.route("/login")
 async def legacy_login():
-    return redirect(url_for("auth.login", **request.args), 301)
+    return redirect(url_for("auth.login", next=request.args.get("next")), 301)
 
 
 @bp.route("/logout")

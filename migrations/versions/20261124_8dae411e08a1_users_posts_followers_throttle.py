@@ -22,7 +22,8 @@ def upgrade() -> None:
     op.create_table('throttle',
     sa.Column('key', sa.String(length=200), nullable=False),
     sa.Column('failures', sa.Integer(), nullable=False),
-    sa.Column('last_failure', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_attempt', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('next_allowed', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_throttle'))
     )
     op.create_table('user',

@@ -94,6 +94,7 @@ def server_env(database: Path) -> dict:
         **os.environ,
         "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
         "SECRET_KEY": "browser-test-secret",
+        "BASE_URL": "http://127.0.0.1",  # links in mail; pages use relative links
         "SECURE_COOKIES": "0",
         "POSTS_PER_PAGE": "5",
         "PASSWORD_HASH_TIME_COST": "1",
