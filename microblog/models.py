@@ -54,6 +54,15 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
+class AccountConflict(Exception):
+    """A nickname or email that someone else already has (checked, or lost in a race)."""
+
+    def __init__(self, nickname: bool = False, email: bool = False):
+        super().__init__(f"taken: nickname={nickname} email={email}")
+        self.nickname = nickname
+        self.email = email
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -128,6 +137,44 @@ class User(Base):
     def auth_id(self) -> str:
         """What the log-in cookie holds: the user, and the password they logged in with."""
         return f"{self.id}:{self.password_fingerprint}"
+
+    @classmethod
+    async def register(cls, db: AsyncSession, nickname: str, email: str, password: str) -> "User":
+        """A new account; AccountConflict if the nickname or email is taken, even by a
+        registration that commits a moment before this one."""
+        await cls._check_free(db, nickname, email)
+        user = cls(nickname=nickname, email=email.strip().lower())
+        await user.set_password(password)
+        db.add(user)
+        try:
+            await db.commit()
+        except IntegrityError:
+            await db.rollback()
+            await cls._check_free(db, nickname, email)
+            raise AccountConflict(nickname=True)  # the only other unique rule
+        return user
+
+    @classmethod
+    async def _check_free(cls, db: AsyncSession, nickname: str, email: str,
+                          exclude_id: int | None = None) -> None:
+        conflict = AccountConflict(
+            nickname=await cls.nickname_taken(db, nickname, exclude_id),
+            email=email is not None and await cls.by_email(db, email) is not None)
+        if conflict.nickname or conflict.email:
+            raise conflict
+
+    async def update_profile(self, db: AsyncSession, nickname: str, about_me: str | None) -> None:
+        """Rename (one's own nickname in another case is fine) and describe oneself;
+        AccountConflict if the nickname is someone else's, even by a moment."""
+        await self._check_free(db, nickname, None, exclude_id=self.id)
+        self.nickname = nickname
+        self.about_me = about_me or None
+        try:
+            await db.commit()
+        except IntegrityError:
+            await db.rollback()
+            await db.refresh(self)
+            raise AccountConflict(nickname=True)
 
     async def set_password(self, password: str) -> None:
         self.password_hash = await hash_password(password)
@@ -288,6 +335,13 @@ class Post(Base):
     @staticmethod
     def explore() -> Select:
         return select(Post).options(joinedload(Post.author, innerjoin=True))
+
+    async def delete_by(self, db: AsyncSession, user: User) -> None:
+        """Only the author may delete a post."""
+        if self.user_id != user.id:
+            raise PermissionError("only the author may delete a post")
+        await db.delete(self)
+        await db.commit()
 
     @classmethod
     async def publish(cls, db: AsyncSession, author: User, body: str) -> "Post":

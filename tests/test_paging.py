@@ -27,12 +27,12 @@ def user_rows(page: str) -> list[str]:
 
 
 def older_link(page: str) -> str | None:
-    match = re.search(r'href="([^"]+)" rel="next">Older posts</a>', page)
+    match = re.search(r'href="([^"]+)" rel="next">[^<]+</a>', page)
     return html.unescape(match.group(1)) if match else None
 
 
 def newer_link(page: str) -> str | None:
-    match = re.search(r'rel="prev"\s+href="([^"]+)">Newer posts</a>', page)
+    match = re.search(r'rel="prev"\s+href="([^"]+)">[^<]+</a>', page)
     return html.unescape(match.group(1)) if match else None
 
 

@@ -2,12 +2,11 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from quart import current_app, flash, redirect, render_template, request, session, url_for
 from quart_auth import AuthUser, login_user, logout_user
 from quart_babel import gettext as _
-from sqlalchemy.exc import IntegrityError
 
 from ..db import get_session
 from ..forms import nickname_taken_error
 from ..mail import send_email
-from ..models import Throttle, User, verify_password
+from ..models import AccountConflict, Throttle, User, verify_password
 from ..security import CSRF_FIELD, safe_next
 from ..web import external_url, render, see_other
 from . import bp, load_current_user
@@ -25,32 +24,18 @@ async def register():
     form = await RegistrationForm.from_request()
     if request.method == "POST" and form.validate():
         db = get_session()
-        if await _check_unique(db, form):
-            user = User(nickname=form.nickname.data, email=form.email.data.lower())
-            await user.set_password(form.password.data)
-            db.add(user)
-            try:
-                await db.commit()
-            except IntegrityError:
-                # Someone registered the same nickname or email a moment ago.
-                await db.rollback()
-                await _check_unique(db, form)
-            else:
-                await flash(_("Congratulations, you are now a registered user! Please log in."), "success")
-                return see_other(url_for("auth.login"))
+        try:
+            await User.register(db, form.nickname.data, form.email.data, form.password.data)
+        except AccountConflict as taken:
+            if taken.nickname:
+                await nickname_taken_error(db, form.nickname)
+            if taken.email:
+                form.email.errors = [*form.email.errors, _("This email address is already registered.")]
+        else:
+            await flash(_("Congratulations, you are now a registered user! Please log in."), "success")
+            return see_other(url_for("auth.login"))
     status = 422 if request.method == "POST" else 200
     return await render("auth/register.html", form=form, status=status, title=_("Register"))
-
-
-async def _check_unique(db, form) -> bool:
-    ok = True
-    if await User.nickname_taken(db, form.nickname.data):
-        await nickname_taken_error(db, form.nickname)
-        ok = False
-    if await User.by_email(db, form.email.data) is not None:
-        form.email.errors = [*form.email.errors, _("This email address is already registered.")]
-        ok = False
-    return ok
 
 
 @bp.route("/login", methods=["GET", "POST"])

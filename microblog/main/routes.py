@@ -1,12 +1,11 @@
 from quart import abort, current_app, flash, g, redirect, request, url_for
 from quart_babel import gettext as _
-from sqlalchemy.exc import IntegrityError
 
 from ..auth import load_current_user, login_required
 from ..db import get_session
 from ..errors import error_response
 from ..forms import nickname_taken_error
-from ..models import Post, User, followers
+from ..models import AccountConflict, FollowState, Post, User, followers
 from ..paging import Cursor, keyset_page
 from ..web import back_or, is_htmx, render, see_other
 from . import bp
@@ -78,10 +77,10 @@ async def user(nickname: str):
     viewer = await load_current_user()
     db = get_session()
     follower_count, following_count = await user.follow_counts(db)
-    following = viewer is not None and viewer.id != user.id and await viewer.is_following(db, user)
+    viewer_follows = viewer is not None and viewer.id != user.id and await viewer.is_following(db, user)
     return await _post_list("main/user.html", user.own_posts(), user=user,
-                            follower_count=follower_count, following_count=following_count,
-                            following=following, title=user.nickname)
+                            state=FollowState(follower_count, viewer_follows),
+                            following_count=following_count, title=user.nickname)
 
 
 async def _user_list(nickname: str, which: str):
@@ -92,7 +91,8 @@ async def _user_list(nickname: str, which: str):
                              current_app.config["POSTS_PER_PAGE"],
                              key=lambda row: (row.timestamp, row.User.id))
     states = await User.follow_states(db, await load_current_user(), [row.User for row in page.items])
-    context = {"page": page, "item_template": "_user_row.html", "states": states}
+    context = {"page": page, "item_template": "_user_row.html", "states": states,
+               "older_label": _("More"), "newer_label": _("Back")}
     if is_htmx() and request.args.get("cursor"):
         return await render("_page.html", **context)
     title = (_("Followers of %(nickname)s", nickname=user.nickname) if which == "followers"
@@ -166,8 +166,7 @@ async def delete(post_id: int):
         abort(403)
     if request.method == "GET":
         return await render("main/confirm_delete.html", post=post, title=_("Delete post"))
-    await db.delete(post)
-    await db.commit()
+    await post.delete_by(db, g.user)
     if is_htmx():
         return await render("_announce.html", message=_("Your post has been deleted."))
     await flash(_("Your post has been deleted."), "success")
@@ -181,20 +180,13 @@ async def edit_profile():
     form = await EditProfileForm.from_request(obj=user)
     if request.method == "POST" and form.validate():
         db = get_session()
-        if await User.nickname_taken(db, form.nickname.data, exclude_id=user.id):
+        try:
+            await user.update_profile(db, form.nickname.data, form.about_me.data)
+        except AccountConflict:
             await nickname_taken_error(db, form.nickname)
         else:
-            user.nickname = form.nickname.data
-            user.about_me = form.about_me.data or None
-            try:
-                await db.commit()
-            except IntegrityError:  # taken a moment ago by a concurrent request
-                await db.rollback()
-                await db.refresh(user)
-                await nickname_taken_error(db, form.nickname)
-            else:
-                await flash(_("Your changes have been saved."), "success")
-                return see_other(url_for("main.edit_profile"))
+            await flash(_("Your changes have been saved."), "success")
+            return see_other(url_for("main.edit_profile"))
     status = 422 if form.errors else 200
     return await render("main/edit_profile.html", form=form, status=status, title=_("Edit Profile"))
 
