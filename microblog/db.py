@@ -29,13 +29,15 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def _log_slow_queries(engine: Engine, threshold: float) -> None:
+    # The start time lives on the statement's own execution context: a failed statement
+    # (a lost uniqueness race) leaves nothing behind.
     @event.listens_for(engine, "before_cursor_execute")
     def _start(conn, cursor, statement, parameters, context, executemany):
-        conn.info.setdefault("query_start", []).append(time.perf_counter())
+        context.microblog_query_start = time.perf_counter()
 
     @event.listens_for(engine, "after_cursor_execute")
     def _end(conn, cursor, statement, parameters, context, executemany):
-        elapsed = time.perf_counter() - conn.info["query_start"].pop()
+        elapsed = time.perf_counter() - context.microblog_query_start
         if elapsed >= threshold:
             slow_query_log.warning("slow query (%.3fs): %s", elapsed, statement)
 

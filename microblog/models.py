@@ -176,6 +176,11 @@ class User(Base):
             await db.refresh(self)
             raise AccountConflict(nickname=True)
 
+    async def change_password(self, db: AsyncSession, password: str) -> None:
+        """A new password: reset links and other sessions made with the old one stop working."""
+        await self.set_password(password)
+        await db.commit()
+
     async def set_password(self, password: str) -> None:
         self.password_hash = await hash_password(password)
 

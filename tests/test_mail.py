@@ -240,3 +240,16 @@ async def test_deliver_succeeds_on_a_retry(caplog):
     [received] = inbox.messages
     assert received["Subject"] == "hello" and received["From"] == SENDER
     assert len(caplog.records) == 1
+
+
+async def test_reset_requests_for_one_address_are_slowed_down(database_url, smtp):
+    """Asking again and again does not flood someone's mailbox; the answer stays the same."""
+    app = await make_mail_app(database_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
+    async with app.test_app():
+        await add_user(app, "alice")
+        client = app.test_client()
+        for _ in range(Throttle.FREE_ATTEMPTS + 3):
+            await request_reset(client, "alice@example.com")
+        await smtp.wait(Throttle.FREE_ATTEMPTS)
+    # Leaving test_app() waited for every background send.
+    assert len(smtp.messages) == Throttle.FREE_ATTEMPTS

@@ -104,9 +104,14 @@ async def reset_password_request():
         return _already_logged_in()
     form = await ResetPasswordRequestForm.from_request()
     if request.method == "POST" and form.validate():
-        user = await User.by_email(get_session(), form.email.data)
-        if user is not None:
-            await send_password_reset_email(user)
+        db = get_session()
+        # However often it is asked, an address gets a few mails, then one now and then.
+        throttle_key = "reset:" + form.email.data.lower()
+        if not await Throttle.claim(db, throttle_key):
+            await Throttle.failed(db, throttle_key)
+            user = await User.by_email(db, form.email.data)
+            if user is not None:
+                await send_password_reset_email(user)
         # The same answer whether or not the address is known.
         await flash(_("Check your email for the instructions to reset your password."), "info")
         return see_other(url_for("auth.login"))
@@ -134,8 +139,7 @@ async def reset_password(token: str):
         return see_other(url_for("auth.reset_password_request"))
     form = await ResetPasswordForm.from_request()
     if request.method == "POST" and form.validate():
-        await user.set_password(form.password.data)
-        await get_session().commit()
+        await user.change_password(get_session(), form.password.data)
         await Throttle.clear(get_session(), "login:" + user.nickname.lower())
         await flash(_("Your password has been reset. You can log in now."), "success")
         return see_other(url_for("auth.login"))
