@@ -1,5 +1,6 @@
-"""What the browser shows when an htmx action fails: a short message in #flashes, never an
-error page swapped into the small part of the page the action targets.
+"""What the browser shows when an htmx action fails: a short message right after the form that
+was used (app.js), never an error page swapped into the small part of the page the action
+targets, and nothing removed or replaced.
 
 htmx 4 swaps 4xx/5xx answers by default, so each failure below is a real one: a stopped
 server, a database that refuses the insert, a user deleted meanwhile, a proxy's error page.
@@ -11,13 +12,13 @@ from pathlib import Path
 import pytest
 from playwright.async_api import expect
 
-from .support import assert_not_reloaded, log_in, mark_page, register, sign_up, unique
+from .support import assert_not_reloaded, log_in, mark_page, publish_quickly, register, sign_up, unique
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
 NETWORK_MESSAGE = "Could not reach the server. Try again."
 SERVER_MESSAGE = "The administrator has been notified. Sorry for the inconvenience!"  # the app's 500 fragment
-PROXY_MESSAGE = "Something went wrong on the server. Try again."  # app.js, for a 5xx not from the app
+PROXY_MESSAGE = "Something went wrong on the server. Try again."  # app.js, for an error page not from the app
 ERROR_PAGE_TITLE = "An unexpected error has occurred"
 
 # Chromium logs failed loads as console errors, and htmx logs its htmx:error event there too;
@@ -31,6 +32,15 @@ def status_logged(code: int) -> str:
 
 def flashes(page):
     return page.locator("#flashes")
+
+
+def message_after(form):
+    """The message app.js puts right after a form whose request failed."""
+    return form.locator("xpath=following-sibling::*[1][@role='alert']")
+
+
+def follow_form(page):
+    return follow_box(page).locator("form")
 
 
 def follow_box(page):
@@ -65,20 +75,28 @@ async def fan_on_profile_of_star(new_page, on=None):
     return page, problems, star
 
 
-async def test_unreachable_server_shows_a_short_message(new_page, own_server):
+async def test_unreachable_server_shows_a_short_message_by_the_button(new_page, own_server):
     page, problems, star = await fan_on_profile_of_star(new_page, on=own_server)
     problems.allow_console_error(REFUSED)
     own_server.stop()
+    button = follow_box(page).get_by_role("button", name=f"Follow {star}", exact=True)
 
-    await follow_box(page).get_by_role("button", name=f"Follow {star}", exact=True).click()
+    await button.click()
 
-    await expect(flashes(page).get_by_role("alert")).to_have_text(NETWORK_MESSAGE)
-    await expect(flashes(page).get_by_role("alert")).to_have_count(1)
+    message = message_after(follow_form(page))
+    await expect(message).to_have_text(NETWORK_MESSAGE)
+    await expect(page.get_by_role("alert")).to_have_count(1)
+    await expect(flashes(page).get_by_role("alert")).to_have_count(0)  # by the button, not at the top
     # The page is otherwise as it was: the same follow box, nothing swapped into it.
-    await expect(follow_box(page).get_by_role("button", name=f"Follow {star}", exact=True)).to_be_visible()
+    await expect(button).to_be_visible()
     await expect(follow_box(page).locator(".follower-count")).to_have_text("0 followers")
-    await expect(follow_box(page).get_by_role("alert")).to_have_count(0)
     await expect(page.get_by_role("heading", level=1)).to_have_text(star)
+
+    # Retrying while still offline: the message is replaced, not piled up.
+    await button.click()
+    await button.click()
+    await expect(message).to_have_text(NETWORK_MESSAGE)
+    await expect(page.get_by_role("alert")).to_have_count(1)
     await assert_one_page(page)
     await assert_not_reloaded(page)
     assert own_server.errors_since(0) == []
@@ -106,8 +124,11 @@ async def test_server_error_on_post_with_htmx(new_page, posts_refused):
         await page.get_by_role("button", name="Submit").click()
     assert (await answer.value).status == 500
 
-    await expect(flashes(page).get_by_role("alert")).to_have_text(SERVER_MESSAGE)
-    await expect(flashes(page).get_by_role("alert")).to_have_count(1)
+    # The app's own 500 fragment says what happened, as text, right under the form.
+    await expect(message_after(page.locator("#post-form"))).to_have_text(SERVER_MESSAGE)
+    await expect(page.get_by_role("alert")).to_have_count(1)
+    await expect(flashes(page).get_by_role("alert")).to_have_count(0)
+    await expect(message_after(page.locator("#post-form")).locator("button, a, div")).to_have_count(0)
     await expect(page.locator("#posts article")).to_have_count(0)
     await expect(page.locator("#posts")).not_to_contain_text(ERROR_PAGE_TITLE)
     await expect(page.locator("#posts").get_by_role("alert")).to_have_count(0)
@@ -149,27 +170,87 @@ async def test_following_a_deleted_user_shows_a_short_message(new_page, server):
         await follow_box(page).get_by_role("button", name=f"Follow {star}", exact=True).click()
     assert (await answer.value).status == 404
 
-    await expect(flashes(page).get_by_role("alert")).to_have_text(f"User {star} not found.")
+    await expect(message_after(follow_form(page))).to_have_text(f"User {star} not found.")
+    await expect(page.get_by_role("alert")).to_have_count(1)
     await expect(follow_box(page)).to_have_count(1)
     await expect(follow_box(page).get_by_role("button", name=f"Follow {star}", exact=True)).to_be_visible()
-    await expect(follow_box(page).get_by_role("alert")).to_have_count(0)
     await expect(follow_box(page)).not_to_contain_text("Page not found")
     await assert_one_page(page)
     await assert_not_reloaded(page)
 
 
 async def test_an_error_page_not_from_the_app_is_never_swapped_in(new_page):
-    """A reverse proxy's 502 page (no HX-Retarget): app.js keeps it out and says so."""
+    """A reverse proxy's 502 page (no HX-Retarget): app.js keeps it out and says so; once the
+    proxy is back, the next click works and the stale message goes."""
     page, problems, star = await fan_on_profile_of_star(new_page)
     problems.allow_console_error(status_logged(502))
-    await page.route(re.compile(rf"/follow/{star}$"), lambda route: route.fulfill(
+    follow_url = re.compile(rf"/follow/{star}$")
+    await page.route(follow_url, lambda route: route.fulfill(
         status=502, content_type="text/html",
-        body="<!doctype html><html><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>"))
+        body="<!doctype html><html><body><h1>502 Bad Gateway</h1><hr>"
+             "<div class='alert'>nginx says no</div></body></html>"))
 
     await follow_box(page).get_by_role("button", name=f"Follow {star}", exact=True).click()
 
-    await expect(flashes(page).get_by_role("alert")).to_have_text(PROXY_MESSAGE)
+    await expect(message_after(follow_form(page))).to_have_text(PROXY_MESSAGE)
     await expect(page.get_by_text("502 Bad Gateway")).to_have_count(0)
+    await expect(page.get_by_text("nginx says no")).to_have_count(0)
     await expect(follow_box(page).get_by_role("button", name=f"Follow {star}", exact=True)).to_be_visible()
     await assert_one_page(page)
+
+    await page.unroute(follow_url)
+    await follow_box(page).get_by_role("button", name=f"Follow {star}", exact=True).click()
+    await expect(follow_box(page).get_by_role("button", name=f"Unfollow {star}", exact=True)).to_be_visible()
+    await expect(page.get_by_role("alert")).to_have_count(0)
+    await assert_one_page(page)
+    await assert_not_reloaded(page)
+
+
+async def test_a_foreign_4xx_on_delete_keeps_the_post(new_page):
+    """A proxy's 429 page for the delete POST: the post is not removed (hx-swap="delete" is not
+    run for an error) and the page is not swapped in; a short message says so by the button."""
+    page, problems = await new_page(js=True)
+    problems.allow_console_error(status_logged(429))
+    await sign_up(page, "throttled")
+    body = unique("Still here")
+    await publish_quickly(page, [body])
+    await page.reload()
+    await mark_page(page)
+    page.on("dialog", lambda dialog: dialog.accept())
+    delete_url = re.compile(r"/(post/\d+/delete|delete/\d+)$")  # the form's hx-post
+    await page.route(delete_url, lambda route: route.fulfill(
+        status=429, content_type="text/html", headers={"Retry-After": "60"},
+        body="<!doctype html><html><head><title>429</title></head><body><h1>429 Too Many Requests</h1>"
+             "<p>Slow down.</p></body></html>"))
+    article = page.locator("#posts article", has_text=body)
+
+    async with page.expect_response(delete_url) as answer:
+        await article.get_by_role("button", name="Delete").click()
+    assert (await answer.value).status == 429
+
+    await expect(message_after(article.locator("form"))).to_have_text(PROXY_MESSAGE)
+    await expect(article).to_have_count(1)
+    await expect(article.get_by_role("button", name="Delete")).to_be_visible()
+    await expect(page.get_by_text("Too Many Requests")).to_have_count(0)
+    await expect(page.get_by_text("Slow down.")).to_have_count(0)
+    await expect(flashes(page).get_by_role("alert")).to_have_count(0)
+    await assert_one_page(page)
+    await assert_not_reloaded(page)
+
+
+async def test_the_apps_error_text_is_shown_as_text_only(new_page):
+    """The message comes from the app's fragment (HX-Retarget) as text: markup in it stays text."""
+    page, problems, star = await fan_on_profile_of_star(new_page)
+    problems.allow_console_error(status_logged(500))
+    await page.route(re.compile(rf"/follow/{star}$"), lambda route: route.fulfill(
+        status=500, content_type="text/html", headers={"HX-Retarget": "#flashes", "HX-Reswap": "beforeend"},
+        body='<div class="alert alert-danger" role="alert">Broken &lt;b&gt;here&lt;/b&gt; <i>now</i>'
+             '<img src="/nothing.png" alt=""></div>'))
+
+    await follow_box(page).get_by_role("button", name=f"Follow {star}", exact=True).click()
+
+    message = message_after(follow_form(page))
+    await expect(message).to_have_text("Broken <b>here</b> now")
+    await expect(message.locator("*")).to_have_count(0)  # no element from the response
+    await expect(flashes(page).get_by_role("alert")).to_have_count(0)
     await assert_not_reloaded(page)

@@ -143,3 +143,53 @@ async def test_htmx_messages_go_into_the_existing_live_region(new_page):
     await expect(flashes.get_by_role("status")).to_contain_text("Your post has been deleted.")
     assert await flashes.evaluate("el => el.__original === true"), "#flashes was replaced"
     await expect(flashes).to_have_attribute("aria-live", "polite")
+
+
+async def test_refused_post_puts_focus_back_in_the_text(new_page):
+    """A 422 re-renders the form; its textarea is autofocus, so the keyboard is back in the text."""
+    page, problems = await new_page(js=True)
+    problems.allow_console_error(r"the server responded with a status of 422")
+    await sign_up(page, "hasty")
+    await page.goto("/index")
+    await mark_page(page)
+    submit = page.locator("#post-form").get_by_role("button", name="Submit")
+
+    await tab_to(page, submit)
+    await page.keyboard.press("Enter")
+
+    await expect(page.locator("#post-errors")).to_have_text("Please write something first.")
+    await expect_focus_on(page, page.get_by_label("Say something"))
+    await page.keyboard.type("Now with words")  # typing goes straight into the post
+    await expect(page.get_by_label("Say something")).to_have_value("Now with words")
+    await assert_not_reloaded(page)
+
+
+async def test_deleting_a_post_moves_focus_to_its_neighbour(new_page):
+    """After a post is deleted with htmx, focus is on the next post, else the previous one, else
+    the list's heading; never lost on <body>."""
+    page, _ = await new_page(js=True)
+    await sign_up(page, "tidy")
+    oldest, middle, newest = unique("Oldest"), unique("Middle"), unique("Newest")
+    await publish_quickly(page, [oldest, middle, newest])  # the timeline shows newest first
+    await page.goto("/index")
+    await mark_page(page)
+    page.on("dialog", lambda dialog: dialog.accept())
+
+    def post(body):
+        return page.locator("#posts article", has_text=body)
+
+    async def delete_with_keyboard(body):
+        await tab_to(page, post(body).get_by_role("button", name="Delete"), limit=60)
+        await page.keyboard.press("Enter")
+        await expect(post(body)).to_have_count(0)
+
+    await delete_with_keyboard(middle)
+    await expect_focus_on(page, post(oldest))  # the next one down
+
+    await delete_with_keyboard(oldest)
+    await expect_focus_on(page, post(newest))  # none below: the one above
+
+    await delete_with_keyboard(newest)
+    await expect_focus_on(page, page.get_by_role("heading", name="Your timeline"))  # none left
+    await expect(page.locator("#flashes").get_by_role("status")).to_contain_text("Your post has been deleted.")
+    await assert_not_reloaded(page)
