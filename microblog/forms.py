@@ -38,6 +38,11 @@ def strip(value):
     return CONTROL_CHARACTERS.sub("", value.replace("\r\n", "\n").replace("\r", "\n")).strip()
 
 
+def lower(value):
+    """Email addresses are stored lower-case: limits apply to what is stored."""
+    return value.lower() if isinstance(value, str) else value
+
+
 NICKNAME_TOO_LONG = _l("Nicknames are at most %(max)d characters.")
 
 

@@ -30,6 +30,9 @@ POST_MAX = 140
 NICKNAME_PATTERN = re.compile(r"(?=.*[A-Za-z0-9])[A-Za-z0-9._]+")
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -382,34 +385,46 @@ class Throttle(Base):
             return timedelta(0)
         return timedelta(seconds=min(2 ** (failures - cls.FREE_ATTEMPTS), cls.MAX_DELAY))
 
-    @classmethod
-    async def claim(cls, db: AsyncSession, key: str) -> int:
-        """Take an attempt: 0 if it may go ahead, else the seconds to wait."""
-        now = utcnow()
-        insert_row = (sqlite_insert if db.bind.dialect.name == "sqlite" else postgresql_insert)(cls)
-        await db.execute(insert_row.values(key=key, failures=0, last_attempt=now, next_allowed=now)
-                         .on_conflict_do_nothing(index_elements=["key"]))
-        stale = cls.last_attempt < now - cls.FORGET_AFTER
-        failures = case((stale, 1), else_=cls.failures + 1)
-        claimed = await db.execute(
-            update(cls).where(cls.key == key, or_(cls.next_allowed <= now, stale)).values(
-                failures=failures,
-                last_attempt=now,
-                next_allowed=case((failures >= cls.FREE_ATTEMPTS, literal(now + cls.IN_FLIGHT, UTCDateTime())),
-                                  else_=literal(now, UTCDateTime())),
-            ))
-        await db.commit()
-        if claimed.rowcount == 1:
-            return 0
-        throttle = await db.get(cls, key, populate_existing=True)
-        return max(1, math.ceil((throttle.next_allowed - now).total_seconds()))
+    @staticmethod
+    def key_for(kind: str, value: str) -> str:
+        """A fixed-length key for any input (lower() can make a string longer)."""
+        return f"{kind}:{hashlib.sha256(value.lower().encode()).hexdigest()}"
 
     @classmethod
-    async def failed(cls, db: AsyncSession, key: str) -> None:
-        """The claimed attempt failed: the next one waits, longer after each failure."""
+    async def claim(cls, db: AsyncSession, key: str) -> tuple[int, datetime]:
+        """Take an attempt: (0, when) if it may go ahead, else (seconds to wait, when)."""
+        for _retry in range(3):
+            now = utcnow()
+            insert_row = (sqlite_insert if db.bind.dialect.name == "sqlite" else postgresql_insert)(cls)
+            await db.execute(insert_row.values(key=key, failures=0, last_attempt=now, next_allowed=EPOCH)
+                             .on_conflict_do_nothing(index_elements=["key"]))
+            stale = cls.last_attempt < now - cls.FORGET_AFTER
+            failures = case((stale, 1), else_=cls.failures + 1)
+            claimed = await db.execute(
+                update(cls).where(cls.key == key, or_(cls.next_allowed <= now, stale)).values(
+                    failures=failures,
+                    last_attempt=now,
+                    next_allowed=case(
+                        (failures >= cls.FREE_ATTEMPTS, literal(now + cls.IN_FLIGHT, UTCDateTime())),
+                        else_=cls.next_allowed),
+                ))
+            await db.commit()
+            if claimed.rowcount == 1:
+                return 0, now
+            throttle = await db.get(cls, key, populate_existing=True)
+            if throttle is not None:
+                return max(1, math.ceil((throttle.next_allowed - now).total_seconds())), now
+            # A successful log-in cleared the row meanwhile: start afresh.
+        return 1, now
+
+    @classmethod
+    async def failed(cls, db: AsyncSession, key: str, claimed_at: datetime) -> None:
+        """The attempt claimed at `claimed_at` failed: the next one waits, longer after each
+        failure (unless a later attempt has claimed the row meanwhile: its hold stands)."""
         throttle = await db.get(cls, key, populate_existing=True)
         if throttle is not None:
-            throttle.next_allowed = throttle.last_attempt + cls.delay(throttle.failures)
+            await db.execute(update(cls).where(cls.key == key, cls.last_attempt == claimed_at).values(
+                next_allowed=literal(claimed_at + cls.delay(throttle.failures), UTCDateTime())))
         # Forget stale rows as we go, so typos and unknown nicknames do not pile up.
         await db.execute(delete(cls).where(cls.last_attempt < utcnow() - cls.FORGET_AFTER))
         await db.commit()

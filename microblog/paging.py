@@ -1,13 +1,14 @@
 """Keyset pagination: opaque cursors over (timestamp, id), stable under concurrent inserts."""
 import base64
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Generic, Sequence, TypeVar
 
 from sqlalchemy import Select, tuple_
 
+from .models import EPOCH
+
 T = TypeVar("T")
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 MICROSECOND = timedelta(microseconds=1)
 MAX_ID = 2**31 - 1  # the largest INTEGER id PostgreSQL stores; a bigger one would fail in SQL
 

@@ -31,7 +31,10 @@ def see_other(location: str) -> Response:
 
 def same_site_path(url: str | None) -> str | None:
     """The path (and query) of `url` if it points inside this site, else None."""
-    parts = urlsplit(url or "")
+    try:
+        parts = urlsplit(url or "")
+    except ValueError:  # e.g. "http://[::1" in a Referer header
+        return None
     if parts.netloc != request.host or not parts.path:
         return None
     return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))

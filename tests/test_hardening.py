@@ -90,3 +90,19 @@ async def test_deleting_uses_the_canonical_address(alice_client, db):
     mine = await make_post(db, alice, "mine")
     page = await text_of(await alice_client.get("/index"))
     assert f'action="/post/{mine.id}/delete"' in page
+
+
+async def test_a_malformed_referer_is_ignored(alice_client, db):
+    await make_user(db, "bob")
+    response = await post(alice_client, "/follow/bob", headers={"Referer": "http://[::1"})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/user/bob"
+
+
+async def test_addresses_that_grow_when_lowercased_are_a_form_error(client, db):
+    email = "\u0130" * 100 + "@example.com"  # 112 characters; lower() makes it 212
+    response = await post(client, "/auth/register", {
+        "nickname": "carol", "email": email, "password": "long enough", "password2": "long enough"})
+    assert response.status_code == 422
+    response = await post(client, "/auth/reset_password_request", {"email": email})
+    assert response.status_code in (303, 422)

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import StatementError
 
-from microblog.models import Post, User, followers, utcnow
+from microblog.models import Post, Throttle, User, followers, utcnow
 from microblog.paging import keyset_page
 
 from conftest import login, make_post, make_user, post
@@ -346,3 +346,34 @@ async def test_a_deleted_posts_id_is_never_reused(app, db):
     await db.commit()
     second = await make_post(db, alice, "second")
     assert second.id > first.id
+
+
+async def test_first_attempts_are_free_whatever_order_they_reach_the_database(app, db):
+    """An attempt whose clock reading is older than another's must not be refused."""
+    key = Throttle.key_for("login", "alice")
+    assert (await Throttle.claim(db, key))[0] == 0
+    row = await db.get(Throttle, key)
+    row.last_attempt = utcnow() + timedelta(seconds=2)  # a later request got there first
+    await db.commit()
+    assert (await Throttle.claim(db, key))[0] == 0
+
+
+async def test_a_late_failure_does_not_cut_a_newer_attempts_hold(app, db):
+    key = Throttle.key_for("login", "alice")
+    claims = [await Throttle.claim(db, key) for _ in range(Throttle.FREE_ATTEMPTS)]
+    assert [wait for wait, _at in claims] == [0] * Throttle.FREE_ATTEMPTS
+    await Throttle.failed(db, key, claims[0][1])  # the first attempt's answer comes in last
+    wait, _at = await Throttle.claim(db, key)
+    assert wait > 0  # the third attempt is still being checked
+
+
+async def test_a_refused_claim_after_the_row_was_cleared_starts_afresh(app, db):
+    key = Throttle.key_for("login", "alice")
+    for _ in range(Throttle.FREE_ATTEMPTS):
+        await Throttle.claim(db, key)
+    await Throttle.clear(db, key)  # a successful log-in
+    assert (await Throttle.claim(db, key))[0] == 0
+
+
+def test_throttle_keys_have_a_fixed_length():
+    assert len(Throttle.key_for("reset", "\u0130" * 120)) == len(Throttle.key_for("reset", "a")) < 200

@@ -2,7 +2,7 @@ from quart_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
-from ..forms import NICKNAME_TOO_LONG, QuartForm, nickname_rules, strip
+from ..forms import NICKNAME_TOO_LONG, QuartForm, lower, nickname_rules, strip
 from ..models import EMAIL_MAX, NICKNAME_MAX
 
 PASSWORD_MIN = 8
@@ -18,7 +18,7 @@ class LoginForm(QuartForm):
 class RegistrationForm(QuartForm):
     nickname = StringField(_l("Nickname"), filters=[strip], validators=[
         DataRequired(), Length(max=NICKNAME_MAX, message=NICKNAME_TOO_LONG), nickname_rules])
-    email = EmailField(_l("Email"), filters=[strip], validators=[
+    email = EmailField(_l("Email"), filters=[strip, lower], validators=[
         DataRequired(), Length(max=EMAIL_MAX), Email(check_deliverability=False)])
     password = PasswordField(_l("Password"), validators=[
         DataRequired(), Length(min=PASSWORD_MIN, max=1024)])
@@ -27,7 +27,7 @@ class RegistrationForm(QuartForm):
 
 
 class ResetPasswordRequestForm(QuartForm):
-    email = EmailField(_l("Email"), filters=[strip], validators=[
+    email = EmailField(_l("Email"), filters=[strip, lower], validators=[
         DataRequired(), Length(max=EMAIL_MAX), Email(check_deliverability=False)])
 
 

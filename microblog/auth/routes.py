@@ -46,8 +46,8 @@ async def login():
     error = None
     if request.method == "POST" and form.validate():
         db = get_session()
-        throttle_key = "login:" + form.nickname.data.lower()
-        wait = await Throttle.claim(db, throttle_key)
+        throttle_key = Throttle.key_for("login", form.nickname.data)
+        wait, claimed_at = await Throttle.claim(db, throttle_key)
         if wait:
             error = _("Too many failed attempts. Try again in %(seconds)d seconds.", seconds=wait)
         else:
@@ -58,7 +58,7 @@ async def login():
                 login_user(AuthUser(user.auth_id), remember=form.remember_me.data)
                 await flash(_("Welcome back, %(nickname)s!", nickname=user.nickname), "success")
                 return see_other(safe_next(request.args.get("next")) or url_for("main.index"))
-            await Throttle.failed(db, throttle_key)
+            await Throttle.failed(db, throttle_key, claimed_at)
             error = _("Invalid nickname or password.")
     status = 422 if request.method == "POST" else 200
     return await render("auth/login.html", form=form, error=error, status=status,
@@ -106,9 +106,10 @@ async def reset_password_request():
     if request.method == "POST" and form.validate():
         db = get_session()
         # However often it is asked, an address gets a few mails, then one now and then.
-        throttle_key = "reset:" + form.email.data.lower()
-        if not await Throttle.claim(db, throttle_key):
-            await Throttle.failed(db, throttle_key)
+        throttle_key = Throttle.key_for("reset", form.email.data)
+        wait, claimed_at = await Throttle.claim(db, throttle_key)
+        if not wait:
+            await Throttle.failed(db, throttle_key, claimed_at)
             user = await User.by_email(db, form.email.data)
             if user is not None:
                 await send_password_reset_email(user)
@@ -140,7 +141,7 @@ async def reset_password(token: str):
     form = await ResetPasswordForm.from_request()
     if request.method == "POST" and form.validate():
         await user.change_password(get_session(), form.password.data)
-        await Throttle.clear(get_session(), "login:" + user.nickname.lower())
+        await Throttle.clear(get_session(), Throttle.key_for("login", user.nickname))
         await flash(_("Your password has been reset. You can log in now."), "success")
         return see_other(url_for("auth.login"))
     status = 422 if request.method == "POST" else 200
