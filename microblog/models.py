@@ -344,9 +344,12 @@ class Post(Base):
     def explore() -> Select:
         return select(Post).options(joinedload(Post.author, innerjoin=True))
 
-    async def delete_by(self, db: AsyncSession, user: User) -> None:
+    def deletable_by(self, user: User) -> bool:
         """Only the author may delete a post."""
-        if self.user_id != user.id:
+        return self.user_id == user.id
+
+    async def delete_by(self, db: AsyncSession, user: User) -> None:
+        if not self.deletable_by(user):
             raise PermissionError("only the author may delete a post")
         await db.delete(self)
         await db.commit()

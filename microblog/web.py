@@ -23,7 +23,6 @@ async def render(template: str, status: int = 200, headers: dict | None = None,
     return vary_on_htmx(response)
 
 
-
 def see_other(location: str) -> Response:
     """POST then redirect: a refresh never repeats the action."""
     return vary_on_htmx(redirect(location, 303))

@@ -16,15 +16,18 @@ def _cursor() -> Cursor | None:
     return Cursor.decode(request.args.get("cursor"))
 
 
+async def _list_response(template: str, status: int = 200, **context):
+    """A page with a list; for htmx's infinite scroll, only the next page and its sentinel."""
+    if is_htmx() and request.args.get("cursor"):
+        return await render("_page.html", **context)
+    return await render(template, status=status, **context)
+
+
 async def _post_list(template: str, query, status: int = 200, **context):
-    """A page of posts; for htmx's infinite scroll, only the next page and its sentinel."""
     page = await keyset_page(get_session(), query, Post.timestamp, Post.id, _cursor(),
                              current_app.config["POSTS_PER_PAGE"])
-    if is_htmx() and request.args.get("cursor"):
-        return await render("_page.html", page=page, item_template="_post.html")
     context.setdefault("list_endpoint", request.endpoint)
-    context.setdefault("item_template", "_post.html")
-    return await render(template, page=page, status=status, **context)
+    return await _list_response(template, status, page=page, item_template="_post.html", **context)
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -93,11 +96,9 @@ async def _user_list(nickname: str, which: str):
     states = await User.follow_states(db, await load_current_user(), [row.User for row in page.items])
     context = {"page": page, "item_template": "_user_row.html", "states": states,
                "older_label": _("More"), "newer_label": _("Back")}
-    if is_htmx() and request.args.get("cursor"):
-        return await render("_page.html", **context)
     title = (_("Followers of %(nickname)s", nickname=user.nickname) if which == "followers"
              else _("Followed by %(nickname)s", nickname=user.nickname))
-    return await render("main/user_list.html", user=user, which=which, title=title, **context)
+    return await _list_response("main/user_list.html", user=user, which=which, title=title, **context)
 
 
 @bp.route("/user/<nickname>/followers")
@@ -123,7 +124,8 @@ async def unfollow(nickname: str):
 
 
 async def _refuse(status: int, message: str, location: str):
-    """Say no: for htmx a short message in the flash area; without JS a flash and a redirect."""
+    """Say no: for htmx a short error fragment (shown next to what was clicked); without JS a
+    flash and a redirect."""
     if is_htmx():
         return await error_response(status, message, message)
     await flash(message, "warning")
@@ -162,7 +164,7 @@ async def delete(post_id: int):
     post = await db.get(Post, post_id)
     if post is None:
         return await _refuse(404, _("Post not found."), url_for("main.index"))
-    if post.user_id != g.user.id:
+    if not post.deletable_by(g.user):
         abort(403)
     if request.method == "GET":
         return await render("main/confirm_delete.html", post=post, title=_("Delete post"))
