@@ -1,4 +1,5 @@
 """The engine and session: one engine per Hypercorn worker, one session per request."""
+import asyncio
 import logging
 import time
 
@@ -62,7 +63,9 @@ def init_app(app: Quart) -> None:
     async def _close_session(_exc) -> None:
         session = g.pop("db_session", None)
         if session is not None:
-            await session.close()
+            # A client that goes away cancels its request: the connection must still be
+            # rolled back and returned to the pool, not dropped half-way.
+            await asyncio.shield(session.close())
 
 
 def get_session() -> AsyncSession:

@@ -1,5 +1,7 @@
 """The Procfile as a platform runs it: the release step, then Hypercorn serving real HTTP."""
+import asyncio
 import os
+import random
 import re
 import signal
 import subprocess
@@ -164,3 +166,30 @@ def test_login_slow_down_holds_across_processes(tmp_path, servers):
         assert "Too many failed attempts" in response.text
         assert "QUART_AUTH" not in response.cookies
         assert on_b.get("/index").status_code == 302
+
+
+def test_clients_that_hang_up_leave_no_errors(tmp_path, servers):
+    """A browser that navigates away cancels its request; the database connection is still
+    rolled back and pooled cleanly (no "Exception during reset" tracebacks in the log)."""
+    env = environment(tmp_path)
+    release(env, tmp_path)
+    server = servers(env, tmp_path / "web.log")
+    server.wait_ready()
+
+    async def hang_up(path: str, after: float) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        await writer.drain()
+        await asyncio.sleep(after)
+        writer.transport.abort()
+
+    async def many() -> None:
+        rnd = random.Random(0)
+        for _ in range(300):
+            await asyncio.gather(*(hang_up(rnd.choice(["/explore", "/user/nobody"]), rnd.random() * 0.02)
+                                   for _ in range(10)))
+
+    asyncio.run(many())
+    assert httpx.get(server.url + "/explore").status_code == 200
+    server.stop()
+    assert "Traceback" not in server.log.read_text()
