@@ -1,15 +1,21 @@
-"""microblog: a small self-hosted microblogging server (Quart + htmx)."""
+"""microblog: a small self-hosted microblogging server (Quart + htmx).
+
+`create_app` reads the configuration, sets up the extensions and the layers every request goes
+through, then lets each feature (a folder with its own models, routes and templates) register
+itself. Nothing else lives here.
+"""
 from pathlib import Path
 
 from quart import Quart, current_app, g, request
 from quart_auth import QuartAuth
 from quart_babel import Babel, get_locale
 
-from . import auth, db, errors, logs, main, security
+from . import accounts, db, errors, follows, jobs, logs, posts, profiles, security
 from .cli import register_cli
 from .config import check_production_ready, from_environment
 
 ROOT = Path(__file__).resolve().parent.parent
+FEATURES = (accounts, posts, follows, profiles)
 
 
 def select_locale() -> str | None:
@@ -40,13 +46,13 @@ def create_app(config: dict | None = None) -> Quart:
     app.jinja_env.globals["current_locale_code"] = current_locale_code
     Babel(app, locale_selector=select_locale, default_translation_directories=str(ROOT / "translations"))
     db.init_app(app)
-    auth.init_app(app)  # before security: a CSRF refusal still knows who is logged in
+    jobs.init_app(app)
+    for feature in FEATURES:  # accounts first: a CSRF refusal still knows who is logged in
+        feature.init_app(app)
     security.init_app(app)
     errors.init_app(app)
-
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(main.bp)
     register_cli(app)
 
     logs.init_app(app)
     return app
+

@@ -51,6 +51,13 @@ def from_environment(instance_path: str) -> dict:
         "TRANSLATOR_KEY": env("TRANSLATOR_KEY") or "",
         "TRANSLATOR_REGION": env("TRANSLATOR_REGION") or "",
         "LOG_TO_STDOUT": _bool(env("LOG_TO_STDOUT")),
+        # Durable jobs (jobs.py): every web worker runs them unless JOBS_RUN_IN_WEB=0 (then run
+        # `quart jobs run` as a process of its own).
+        "JOBS_RUN_IN_WEB": _bool(env("JOBS_RUN_IN_WEB"), default=True),
+        "JOBS_POLL_SECONDS": float(env("JOBS_POLL_SECONDS") or 5),
+        "JOBS_LEASE_SECONDS": float(env("JOBS_LEASE_SECONDS") or 300),
+        "JOBS_RETRY_SECONDS": float(env("JOBS_RETRY_SECONDS") or 30),
+        "JOBS_MAX_ATTEMPTS": int(env("JOBS_MAX_ATTEMPTS") or 10),
         "SLOW_QUERY_SECONDS": float(env("SLOW_QUERY_SECONDS") or 0.5),
         "PASSWORD_HASH_TIME_COST": int(env("PASSWORD_HASH_TIME_COST") or 2),
         "PASSWORD_HASH_MEMORY_COST": int(env("PASSWORD_HASH_MEMORY_COST") or 19456),

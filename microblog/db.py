@@ -1,15 +1,69 @@
-"""The engine and session: one engine per Hypercorn worker, one session per request."""
+"""The database: one engine per Hypercorn worker, one session and **one commit per request**.
+
+Models and services stage changes (`add`, `flush`) and never commit. The request's session
+commits once, here, after the view has answered and before a byte of the answer is sent: a
+successful answer (status < 400) commits, an error answer rolls back. A commit that fails becomes
+the error page instead (errors.py), so nobody sees a success message for something not saved.
+Callbacks given to `on_commit` run after a successful commit only.
+"""
 import asyncio
 import logging
 import time
+from contextlib import asynccontextmanager
+from datetime import datetime, timezone
+from typing import Any, AsyncIterator, Awaitable, Callable
 
-from quart import Quart, current_app, g
-from sqlalchemy import event
+from quart import Quart, Response, current_app, g
+from sqlalchemy import DateTime, MetaData, TypeDecorator, event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase
 
+log = logging.getLogger("microblog.db")
 slow_query_log = logging.getLogger("microblog.slow_query")
 
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Stored in UTC; always timezone-aware in Python (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use timezone-aware UTC datetimes")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    """Every feature's models derive from this; their tables share one MetaData."""
+
+    metadata = MetaData(naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    })
+
+
+# --- engine --------------------------------------------------------------------------------
 
 def make_engine(url: str, slow_query_seconds: float | None = None) -> AsyncEngine:
     engine = create_async_engine(url, pool_pre_ping=not url.startswith("sqlite"))
@@ -43,21 +97,136 @@ def _log_slow_queries(engine: Engine, threshold: float) -> None:
             slow_query_log.warning("slow query (%.3fs): %s", elapsed, statement)
 
 
+async def open_engine(app: Quart) -> None:
+    """This process's engine and session factory (each Hypercorn worker, or a CLI command)."""
+    app.extensions["db_engine"] = make_engine(app.config["DATABASE_URL"], app.config.get("SLOW_QUERY_SECONDS"))
+    app.extensions["db_sessionmaker"] = async_sessionmaker(app.extensions["db_engine"], expire_on_commit=False)
+
+
+async def close_engine(app: Quart) -> None:
+    engine = app.extensions.pop("db_engine", None)
+    if engine is not None:
+        await engine.dispose()
+
+
+def new_session() -> AsyncSession:
+    """A session that is not the request's (the job runner, a CLI command, a test)."""
+    return current_app.extensions["db_sessionmaker"]()
+
+
+# --- the request's session and its single commit -------------------------------------------
+
+def get_session() -> AsyncSession:
+    """The request's session, opened on first use, committed once and closed when the request ends."""
+    if "db_session" not in g:
+        g.db_session = new_session()
+    return g.db_session
+
+
+Callback = Callable[[], Awaitable[Any] | Any]
+
+
+def on_commit(callback: Callback, session: AsyncSession | None = None) -> None:
+    """Run `callback` once `session` (the request's by default) has committed; never after a
+    rollback. For cheap effects that may be lost (waking a runner, clearing a cache); anything that
+    must not be lost is a job row (jobs.py)."""
+    session = session or get_session()
+    session.info.setdefault("on_commit", []).append(callback)
+
+
+async def commit(session: AsyncSession) -> None:
+    """Commit `session`, then run its on_commit callbacks (a failing callback is only logged)."""
+    await session.commit()
+    for callback in session.info.pop("on_commit", []):
+        try:
+            result = callback()
+            if asyncio.iscoroutine(result):
+                await result
+        except Exception:
+            log.exception("on_commit callback %r failed", callback)
+
+
+async def rollback(session: AsyncSession) -> None:
+    session.info.pop("on_commit", None)
+    await session.rollback()
+
+
+def insert_or_ignore(db: AsyncSession, target):
+    """INSERT … ON CONFLICT DO NOTHING: a row that already exists (or is being inserted by a
+    concurrent request) is quietly not inserted, and the transaction goes on unharmed."""
+    dialect_insert = sqlite_insert if db.bind.dialect.name == "sqlite" else postgresql_insert
+    return dialect_insert(target).on_conflict_do_nothing()
+
+
+@asynccontextmanager
+async def savepoint(db: AsyncSession) -> AsyncIterator[None]:
+    """Statements that may fail (a uniqueness race) without spoiling the request's transaction.
+
+    Use Core statements inside (`db.execute(update(...))`), not ORM flushes. PostgreSQL aborts
+    the whole transaction on an error, so a SAVEPOINT is needed there; SQLite only undoes the
+    failed statement, and pysqlite's SAVEPOINT outside a transaction would commit on RELEASE."""
+    if db.bind.dialect.name == "sqlite":
+        yield
+    else:
+        async with db.begin_nested():
+            yield
+
+
+@asynccontextmanager
+async def separate_transaction() -> AsyncIterator[AsyncSession]:
+    """A short transaction of its own, committed when the block ends: for what other workers must
+    see at once whatever the request does next (a log-in throttle claim)."""
+    async with new_session() as session:
+        yield session
+        await commit(session)
+
+
+async def end_request_session(success: bool) -> None:
+    """Commit (success) or roll back the request's session, if it opened one.
+
+    A client that hangs up cancels its request: the commit or rollback still runs to its end
+    (shielded), so a connection is never dropped half-way; closing the session waits for it."""
+    session = g.get("db_session")
+    if session is None:
+        return
+    ending = asyncio.ensure_future(commit(session) if success else rollback(session))
+    session.info["ending"] = ending
+    await asyncio.shield(ending)
+
+
+async def _close(session: AsyncSession) -> None:
+    session.info.pop("on_commit", None)
+    ending = session.info.pop("ending", None)
+    if ending is not None:
+        await asyncio.wait([ending])  # its outcome was the request's to report
+    await session.close()
+
+
+async def discard_request_session() -> None:
+    """Forget all the request staged (its answer is the error page), whatever state the session
+    or its connection is in; the error page opens a fresh one if it needs the database."""
+    session = g.pop("db_session", None)
+    if session is not None:
+        try:
+            await asyncio.shield(_close(session))
+        except Exception:
+            log.warning("could not close a failed request's session", exc_info=True)
+
+
 def init_app(app: Quart) -> None:
     @app.before_serving
     async def _open_engine() -> None:
-        app.extensions["db_engine"] = make_engine(
-            app.config["DATABASE_URL"], app.config.get("SLOW_QUERY_SECONDS")
-        )
-        app.extensions["db_sessionmaker"] = async_sessionmaker(
-            app.extensions["db_engine"], expire_on_commit=False
-        )
+        await open_engine(app)
 
     @app.after_serving
     async def _close_engine() -> None:
-        engine = app.extensions.pop("db_engine", None)
-        if engine is not None:
-            await engine.dispose()
+        await close_engine(app)
+
+    @app.after_request
+    async def _commit_request(response: Response) -> Response:
+        # A failed commit raises here: Quart answers with the 500 handler instead (errors.py).
+        await end_request_session(success=response.status_code < 400)
+        return response
 
     @app.teardown_appcontext
     async def _close_session(_exc) -> None:
@@ -65,11 +234,4 @@ def init_app(app: Quart) -> None:
         if session is not None:
             # A client that goes away cancels its request: the connection must still be
             # rolled back and returned to the pool, not dropped half-way.
-            await asyncio.shield(session.close())
-
-
-def get_session() -> AsyncSession:
-    """The request's session, opened on first use and closed when the request ends."""
-    if "db_session" not in g:
-        g.db_session = current_app.extensions["db_sessionmaker"]()
-    return g.db_session
+            await asyncio.shield(_close(session))

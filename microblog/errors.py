@@ -1,18 +1,28 @@
 """Error pages: full pages for browsers, small fragments for htmx requests."""
-from quart import Quart, flash, g, redirect, request, url_for
+from quart import Quart, flash, g, redirect, request, session, url_for
 from quart_auth import Unauthorized
 from quart_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
-from .auth import load_current_user
+from . import db
+from .accounts import load_current_user
 from .security import CSRFError
-from .web import is_htmx, render, same_site_path, vary_on_htmx
+from .web import is_htmx, render, same_site_path, see_other, vary_on_htmx
+
+
+class Refused(Exception):
+    """A request that cannot be done (a post that is gone, following oneself): for htmx a short
+    message next to what was clicked, without JavaScript a flash and a 303 to `location`."""
+
+    def __init__(self, status: int, message: str, location: str):
+        super().__init__(message)
+        self.status, self.message, self.location = status, message, location
 
 
 def init_app(app: Quart) -> None:
     @app.errorhandler(Unauthorized)
     async def _need_login(_error):
-        login = url_for("auth.login", next=_page_to_return_to())
+        login = url_for("accounts.login", next=_page_to_return_to())
         if is_htmx():
             response = await render("errors/_fragment.html", status=401,
                                             message=_("Please log in to access this page."))
@@ -20,6 +30,13 @@ def init_app(app: Quart) -> None:
             return response
         await flash(_("Please log in to access this page."), "info")
         return vary_on_htmx(redirect(login))  # htmx gets a 401 instead: caches must tell them apart
+
+    @app.errorhandler(Refused)
+    async def _refused(refusal: Refused):
+        if is_htmx():
+            return await error_response(refusal.status, refusal.message, refusal.message)
+        await flash(refusal.message, "warning")
+        return see_other(refusal.location)
 
     @app.errorhandler(CSRFError)
     async def _csrf_failed(_error):
@@ -39,10 +56,10 @@ def init_app(app: Quart) -> None:
 
     @app.errorhandler(500)
     async def _server_error(_error):
-        session = g.pop("db_session", None)
-        if session is not None:
-            await session.rollback()
-            await session.close()
+        # Nothing of the failed request is saved (a failed commit ends here too), and none of
+        # its messages is shown: "Your post is now live!" must not follow a lost post.
+        await db.discard_request_session()
+        session.pop("_flashes", None)
         # The rollback expired the logged-in user; the layout needs them again, from a fresh session.
         g.pop("user", None)
         try:
@@ -61,7 +78,7 @@ def _page_to_return_to() -> str:
     if request.method == "GET" and not is_htmx():
         return request.full_path.rstrip("?")
     came_from = request.headers.get("HX-Current-URL") if is_htmx() else request.referrer
-    return same_site_path(came_from) or url_for("main.index")
+    return same_site_path(came_from) or url_for("posts.index")
 
 
 async def error_response(status: int, title: str, message: str):

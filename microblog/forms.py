@@ -3,13 +3,8 @@ import re
 
 from quart import request
 from quart_babel import get_locale
-from quart_babel import gettext as _
-from quart_babel import lazy_gettext as _l
 from wtforms import Form
 from wtforms.i18n import get_translations
-from wtforms.validators import ValidationError
-
-from .models import NICKNAME_PATTERN, User
 
 
 class QuartForm(Form):
@@ -41,18 +36,3 @@ def strip(value):
 def lower(value):
     """Email addresses are stored lower-case: limits apply to what is stored."""
     return value.lower() if isinstance(value, str) else value
-
-
-NICKNAME_TOO_LONG = _l("Nicknames are at most %(max)d characters.")
-
-
-def nickname_rules(form, field) -> None:
-    if field.data and not NICKNAME_PATTERN.fullmatch(field.data):
-        raise ValidationError(_l("Please use only letters, digits, dots and underscores."))
-
-
-async def nickname_taken_error(db, field) -> None:
-    """Mark a taken nickname as an error, suggesting one that is free (john → john2)."""
-    suggestion = await User.suggest_nickname(db, field.data)
-    field.errors = [*field.errors, _("This nickname is taken. How about %(suggestion)s?",
-                                     suggestion=suggestion)]

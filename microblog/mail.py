@@ -1,14 +1,19 @@
-"""Outgoing mail, sent in the background so a request never waits for the SMTP server."""
-import asyncio
-import logging
+"""Outgoing mail. A message is a job committed with the change that causes it (nothing is sent for
+a change that rolls back), and the job runner sends it: no request ever waits for the SMTP server,
+and a message survives restarts and an SMTP server that is down for hours."""
 from email.message import EmailMessage
 
 import aiosmtplib
 from quart import current_app
+from sqlalchemy.ext.asyncio import AsyncSession
 
-log = logging.getLogger("microblog.mail")
+from . import jobs
 
-RETRY_DELAYS = (1, 5, 30)
+SEND = "mail.send"
+
+
+class MailNotSent(Exception):
+    pass
 
 
 def build_message(subject: str, recipients: list[str], text: str, html: str | None = None,
@@ -23,27 +28,29 @@ def build_message(subject: str, recipients: list[str], text: str, html: str | No
     return message
 
 
-async def deliver(config: dict, message: EmailMessage, delays=RETRY_DELAYS) -> bool:
-    """Send with retries; every failure is logged, a final failure loudly."""
-    for attempt, delay in enumerate((0, *delays), start=1):
-        if delay:
-            await asyncio.sleep(delay)
-        try:
-            await aiosmtplib.send(
-                message,
-                hostname=config["MAIL_SERVER"], port=config["MAIL_PORT"],
-                username=config.get("MAIL_USERNAME"), password=config.get("MAIL_PASSWORD"),
-                start_tls=config.get("MAIL_USE_TLS") or None, timeout=30,
-            )
-            return True
-        except (aiosmtplib.SMTPException, OSError) as exc:
-            log.warning("sending %r to %s failed (attempt %d): %s",
-                        message["Subject"], message["To"], attempt, exc)
-    log.error("gave up sending %r to %s", message["Subject"], message["To"])
-    return False
+async def deliver(config: dict, message: EmailMessage) -> None:
+    """Hand the message to the SMTP server; raises if it could not."""
+    await aiosmtplib.send(
+        message,
+        hostname=config["MAIL_SERVER"], port=config["MAIL_PORT"],
+        username=config.get("MAIL_USERNAME"), password=config.get("MAIL_PASSWORD"),
+        start_tls=config.get("MAIL_USE_TLS") or None, timeout=30,
+    )
 
 
-def send_email(subject: str, recipients: list[str], text: str, html: str | None = None) -> None:
-    message = build_message(subject, recipients, text, html)
-    config = dict(current_app.config)
-    current_app.add_background_task(deliver, config, message)
+def send_email(db: AsyncSession, subject: str, recipients: list[str], text: str,
+               html: str | None = None) -> None:
+    """Queue a message in `db`'s transaction (the request's, usually)."""
+    jobs.enqueue(db, SEND, {"subject": str(subject), "recipients": recipients, "text": text, "html": html,
+                            "sender": current_app.config["MAIL_DEFAULT_SENDER"]})
+
+
+@jobs.handler(SEND)
+async def _send(job: jobs.Job) -> None:
+    payload = job.payload
+    message = build_message(payload["subject"], payload["recipients"], payload["text"], payload["html"],
+                            sender=payload["sender"])
+    try:
+        await deliver(current_app.config, message)
+    except (aiosmtplib.SMTPException, OSError) as error:  # the runner logs it and retries
+        raise MailNotSent(f"sending {message['Subject']!r} to {message['To']} failed: {error}") from error

@@ -4,9 +4,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Generic, Sequence, TypeVar
 
+from quart import Response, request
 from sqlalchemy import Select, tuple_
 
-from .models import EPOCH
+from .db import EPOCH
+from .web import is_htmx, render
 
 T = TypeVar("T")
 MICROSECOND = timedelta(microseconds=1)
@@ -85,3 +87,15 @@ async def keyset_page(db, query: Select, timestamp_col, id_col, cursor: Cursor |
         older=Cursor(*key(rows[-1])) if rows and has_older else None,
         newer=Cursor(*key(rows[0]), newer=True) if rows and has_newer else None,
     )
+
+
+def current_cursor() -> Cursor | None:
+    return Cursor.decode(request.args.get("cursor"))
+
+
+async def list_response(template: str, status: int = 200, **context) -> Response:
+    """A page with a list (`page`, `item_template`); for htmx's infinite scroll, only the next
+    page and its sentinel."""
+    if is_htmx() and request.args.get("cursor"):
+        return await render("_page.html", **context)
+    return await render(template, status=status, **context)

@@ -1,7 +1,8 @@
-"""Small helpers every blueprint uses: htmx detection, page-or-fragment rendering, redirects."""
+"""Small helpers every feature uses: htmx detection, page-or-fragment rendering, the answer to an
+action, redirects."""
 from urllib.parse import urlsplit
 
-from quart import Response, current_app, make_response, redirect, render_template, request, url_for
+from quart import Response, current_app, flash, make_response, redirect, render_template, request, url_for
 
 from .security import safe_next
 
@@ -26,6 +27,16 @@ async def render(template: str, status: int = 200, headers: dict | None = None,
 def see_other(location: str) -> Response:
     """POST then redirect: a refresh never repeats the action."""
     return vary_on_htmx(redirect(location, 303))
+
+
+async def answer(message: str, location: str, fragment: str = "_announce.html",
+                 category: str = "success", **context) -> Response:
+    """The answer to an action that worked: for htmx, `fragment` (which announces `message` in
+    the #flashes live region); without JavaScript, `message` flashed and a 303 to `location`."""
+    if is_htmx():
+        return await render(fragment, message=message, **context)
+    await flash(message, category)
+    return see_other(location)
 
 
 def same_site_path(url: str | None) -> str | None:

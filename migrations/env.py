@@ -4,8 +4,8 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from microblog.db import make_engine
-from microblog.models import Base, UTCDateTime
+# Importing the package loads every feature's models into Base.metadata.
+from microblog.db import Base, UTCDateTime, make_engine
 
 config = context.config
 if config.config_file_name is not None and not config.attributes.get("skip_logging"):

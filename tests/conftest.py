@@ -10,8 +10,10 @@ from sqlalchemy import text
 
 from microblog import create_app
 from microblog.config import normalise_database_url
-from microblog.db import make_engine
-from microblog.models import Base, Post, User, utcnow
+from microblog import follows
+from microblog.accounts import User
+from microblog.db import Base, make_engine, utcnow
+from microblog.posts import Post
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
@@ -27,6 +29,7 @@ TEST_CONFIG = {
     "MAIL_SERVER": "127.0.0.1",
     "MAIL_PORT": 9,  # nothing listens: tests that read mail start their own server
     "SERVER_NAME": None,
+    "JOBS_POLL_SECONDS": 60,  # a new job wakes the runner; tests of retries poll faster
 }
 
 
@@ -82,6 +85,14 @@ async def db(app):
 
 
 @pytest.fixture
+async def app_context(app):
+    """For model code that needs the app outside a request (never with a test client: requests
+    would share this context's `g`)."""
+    async with app.app_context():
+        yield app
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 
@@ -104,6 +115,19 @@ async def make_post(db, author: User, body: str, when=None) -> Post:
     db.add(post)
     await db.commit()
     return post
+
+
+async def follow(db, user: User, other: User) -> bool:
+    """`user` follows `other`, committed (as a request would)."""
+    followed = await follows.follow(db, user, other)
+    await db.commit()
+    return followed
+
+
+async def unfollow(db, user: User, other: User) -> bool:
+    unfollowed = await follows.unfollow(db, user, other)
+    await db.commit()
+    return unfollowed
 
 
 async def csrf_token(client) -> str:

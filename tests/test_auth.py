@@ -8,7 +8,9 @@ from sqlalchemy import select
 
 from conftest import TEST_CONFIG, csrf_token, flashes, login, make_user, post, reset_schema, text_of
 from microblog import create_app
-from microblog.models import Throttle, User, utcnow
+from microblog.accounts import User
+from microblog.accounts.throttle import Throttle
+from microblog.db import utcnow
 
 
 async def test_register_then_login_and_logout(client, db):

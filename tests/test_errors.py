@@ -3,7 +3,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from conftest import flashes, login, make_user, post, text_of
-from microblog.models import Post
+from microblog.posts import Post
 
 
 @pytest.fixture

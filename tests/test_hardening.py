@@ -3,7 +3,8 @@ import pytest
 from sqlalchemy import select
 
 from conftest import flashes, login, make_post, make_user, post, text_of
-from microblog.models import Post, User
+from microblog.accounts import User
+from microblog.posts import Post
 
 
 @pytest.fixture

@@ -7,13 +7,14 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 import pytest
+from sqlalchemy import select
 from aiosmtpd.controller import Controller
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from conftest import TEST_CONFIG, flashes, free_port, login, make_user, post, reset_schema, text_of
 from microblog import create_app
-from microblog.mail import build_message, deliver
-from microblog.models import Throttle
+from microblog.jobs import Job
+from microblog.accounts.throttle import Throttle
 
 SENDER = "microblog <no-reply@example.org>"
 BASE_URL = "https://example.org/microblog"
@@ -193,9 +194,8 @@ async def test_unknown_email_gets_the_same_answer_and_no_mail(mail_app, smtp):
 
 
 async def test_failed_send_never_reaches_the_request(database_url, caplog):
-    caplog.set_level(logging.WARNING, logger="microblog.mail")
-    app = await make_mail_app(database_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port(),
-                              BACKGROUND_TASK_SHUTDOWN_TIMEOUT=0.1)
+    caplog.set_level(logging.WARNING, logger="microblog.jobs")
+    app = await make_mail_app(database_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port())
     async with app.test_app():
         await add_user(app, "alice")
         client = app.test_client()
@@ -205,40 +205,63 @@ async def test_failed_send_never_reaches_the_request(database_url, caplog):
             assert time.monotonic() < deadline, "the failed send was not logged"
             await asyncio.sleep(0.02)
     [record] = [r for r in caplog.records if "attempt 1" in r.getMessage()]
-    assert record.name == "microblog.mail" and record.levelno == logging.WARNING
+    assert record.name == "microblog.jobs" and record.levelno == logging.WARNING
     assert "[microblog] Reset your password" in record.getMessage()
     assert "alice@example.com" in record.getMessage()
 
 
-async def test_deliver_retries_then_gives_up_loudly(caplog):
-    caplog.set_level(logging.WARNING, logger="microblog.mail")
-    config = {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": free_port()}
-    message = build_message("hello", ["someone@example.com"], "text", sender=SENDER)
-    assert await deliver(config, message, delays=(0.01, 0.01)) is False
-    records = [r for r in caplog.records if r.name == "microblog.mail"]
-    assert [r.levelno for r in records] == [logging.WARNING] * 3 + [logging.ERROR]
-    assert [re.search(r"attempt (\d)", r.getMessage()).group(1) for r in records[:3]] == ["1", "2", "3"]
-    assert "gave up sending 'hello' to someone@example.com" in records[3].getMessage()
+async def job_states(app) -> list[tuple[str, int, str | None]]:
+    async with app.extensions["db_sessionmaker"]() as db:
+        return [tuple(row) for row in await db.execute(select(Job.state, Job.attempts, Job.last_error))]
 
 
-async def test_deliver_succeeds_on_a_retry(caplog):
-    caplog.set_level(logging.WARNING, logger="microblog.mail")
+async def wait_for_state(app, state: str, timeout: float = 10) -> tuple[str, int, str | None]:
+    deadline = time.monotonic() + timeout
+    while True:
+        [job] = await job_states(app)
+        if job[0] == state:
+            return job
+        assert time.monotonic() < deadline, f"the mail job is {job}, not {state}"
+        await asyncio.sleep(0.02)
+
+
+async def test_mail_is_retried_then_given_up_loudly(database_url, caplog):
+    caplog.set_level(logging.WARNING, logger="microblog.jobs")
+    app = await make_mail_app(database_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port(),
+                              JOBS_MAX_ATTEMPTS=3, JOBS_RETRY_SECONDS=0.01, JOBS_POLL_SECONDS=0.05)
+    async with app.test_app():
+        await add_user(app, "alice")
+        await request_reset(app.test_client(), "alice@example.com")
+        state, attempts, error = await wait_for_state(app, "failed")
+    assert attempts == 3 and "Connect call failed" in error
+    records = [r for r in caplog.records if r.name == "microblog.jobs"]
+    assert [r.levelno for r in records] == [logging.WARNING] * 2 + [logging.ERROR]
+    assert [re.search(r"attempt (\d)", r.getMessage()).group(1) for r in records[:2]] == ["1", "2"]
+    assert "failed for good after 3 attempts" in records[2].getMessage()
+    assert "'[microblog] Reset your password' to alice@example.com" in records[2].getMessage()
+
+
+async def test_mail_is_delivered_on_a_retry(database_url, caplog):
+    caplog.set_level(logging.WARNING, logger="microblog.jobs")
     inbox, port = Inbox(), free_port()
-    config = {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": port}
-    message = build_message("hello", ["someone@example.com"], "text", html="<p>html</p>", sender=SENDER)
-    sending = asyncio.create_task(deliver(config, message, delays=(0.5, 2)))
-    deadline = time.monotonic() + 5
-    while not caplog.records:  # the first attempt failed: nothing listens yet
-        assert time.monotonic() < deadline
-        await asyncio.sleep(0.01)
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    await asyncio.to_thread(controller.start)
-    try:
-        assert await sending is True
-    finally:
-        controller.stop()
+    app = await make_mail_app(database_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=port,
+                              JOBS_RETRY_SECONDS=0.5, JOBS_POLL_SECONDS=0.05)
+    async with app.test_app():
+        await add_user(app, "alice")
+        await request_reset(app.test_client(), "alice@example.com")
+        deadline = time.monotonic() + 5
+        while not caplog.records:  # the first attempt failed: nothing listens yet
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.01)
+        controller = Controller(inbox, hostname="127.0.0.1", port=port)
+        await asyncio.to_thread(controller.start)
+        try:
+            await inbox.wait()
+            assert (await wait_for_state(app, "done"))[1] == 2
+        finally:
+            controller.stop()
     [received] = inbox.messages
-    assert received["Subject"] == "hello" and received["From"] == SENDER
+    assert received["Subject"] == "[microblog] Reset your password" and received["From"] == SENDER
     assert len(caplog.records) == 1
 
 
@@ -251,5 +274,5 @@ async def test_reset_requests_for_one_address_are_slowed_down(database_url, smtp
         for _ in range(Throttle.FREE_ATTEMPTS + 3):
             await request_reset(client, "alice@example.com")
         await smtp.wait(Throttle.FREE_ATTEMPTS)
-    # Leaving test_app() waited for every background send.
+        await asyncio.sleep(0.2)
     assert len(smtp.messages) == Throttle.FREE_ATTEMPTS

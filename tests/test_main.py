@@ -8,9 +8,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import event, func, select
 
-from microblog.models import Post, User, followers
+from microblog.accounts import User
+from microblog.follows.models import followers
+from microblog.posts import Post
 
-from conftest import flashes, login, make_post, make_user, post, text_of
+from conftest import flashes, follow, login, make_post, make_user, post, text_of
 
 HTMX = {"HX-Request": "true"}
 CSRF_MESSAGE = ("Your session has expired or the form was not sent by this site. "
@@ -164,7 +166,7 @@ async def test_explore_is_readable_by_visitors(client, db, alice, bob, htmx):
 
 @pytest.mark.parametrize("htmx", [False, True])
 async def test_profile_is_readable_by_visitors(client, db, alice, bob, htmx):
-    await alice.follow(db, bob)
+    await follow(db, alice, bob)
     await make_post(db, bob, "bob writes")
     await make_post(db, alice, "alice writes")
     page = await page_of(client, "/user/bob", htmx=htmx)
@@ -174,7 +176,7 @@ async def test_profile_is_readable_by_visitors(client, db, alice, bob, htmx):
     assert "Log in to follow" in page
     link = re.search(r'<a[^>]*href="([^"]*)"[^>]*>Log in to follow</a>', page).group(1)
     assert login_next(html.unescape(link)) == "/user/bob"
-    assert "/follow/bob" not in page and "/unfollow/bob" not in page  # no button, no form
+    assert "/user/bob/follow\"" not in page and "/user/bob/unfollow\"" not in page  # no button, no form
     assert "Edit your profile" not in page
 
 
@@ -207,7 +209,7 @@ async def test_unknown_profile_is_a_404_page(client, url):
 @pytest.mark.parametrize("htmx", [False, True])
 async def test_home_shows_own_and_followed_posts(app, db, alice_client, alice, bob, url, htmx):
     carol = await make_user(db, "carol")
-    await alice.follow(db, bob)
+    await follow(db, alice, bob)
     await make_post(db, alice, "mine")
     await make_post(db, bob, "followed")
     await make_post(db, carol, "stranger")
@@ -344,7 +346,7 @@ async def test_follow_and_unfollow_with_htmx(db, alice_client, alice, bob):
     assert box.lstrip().startswith('<div class="follow-box')
     assert "<html" not in box and "alert" not in box
     assert "1 follower" in visible(box)
-    assert 'action="/unfollow/bob"' in box and 'hx-post="/unfollow/bob"' in box
+    assert 'action="/user/bob/unfollow"' in box and 'hx-post="/user/bob/unfollow"' in box
     assert "Unfollow" in visible(box)
     assert "autofocus" in box  # focus stays on the (new) button
     assert "You are now following bob!" in visible(announced)  # the live region reads it out
@@ -355,7 +357,7 @@ async def test_follow_and_unfollow_with_htmx(db, alice_client, alice, bob):
     box, announced = split_partial(await text_of(response))
     assert box.lstrip().startswith('<div class="follow-box')
     assert "0 followers" in visible(box)
-    assert 'action="/follow/bob"' in box
+    assert 'action="/user/bob/follow"' in box
     assert "Unfollow" not in visible(box)
     assert "You are not following bob anymore." in visible(announced)
     assert not await is_following(db, alice, bob)
@@ -371,7 +373,7 @@ async def test_follow_and_unfollow_without_javascript(db, alice_client, alice, b
     page = await page_of(alice_client, "/user/bob")
     assert flashes(page) == ["You are now following bob!"]
     assert "1 follower" in visible(page)
-    assert 'action="/unfollow/bob"' in page
+    assert 'action="/user/bob/unfollow"' in page
     assert await is_following(db, alice, bob)
     assert "Following 1 user" in visible(await page_of(alice_client, "/user/alice"))
 
@@ -380,7 +382,7 @@ async def test_follow_and_unfollow_without_javascript(db, alice_client, alice, b
     page = await page_of(alice_client, "/user/bob")
     assert flashes(page) == ["You are not following bob anymore."]
     assert "0 followers" in visible(page)
-    assert 'action="/follow/bob"' in page
+    assert 'action="/user/bob/follow"' in page
     assert not await is_following(db, alice, bob)
 
 
@@ -420,7 +422,7 @@ async def test_cannot_follow_oneself(db, alice_client, alice):
     assert response.headers["HX-Retarget"] == "#flashes"
     assert await count(db, select(followers)) == 0
     page = await page_of(alice_client, "/user/alice")
-    assert "/follow/alice" not in page  # no button for oneself
+    assert "/user/alice/follow\"" not in page  # no button for oneself
     assert "Edit your profile" in page
 
 
@@ -451,15 +453,15 @@ async def test_get_follow_asks_first_and_changes_nothing(db, alice_client, alice
     page = await page_of(alice_client, "/follow/bob", htmx=htmx)
     assert title(page) == "Follow bob - microblog"
     assert "Do you want to follow bob?" in visible(page)
-    assert re.search(r'<form method="post" action="/follow/bob">', page)
+    assert re.search(r'<form method="post" action="/user/bob/follow">', page)
     assert 'name="csrf_token"' in page
     assert not await is_following(db, alice, bob)
 
-    await alice.follow(db, bob)
+    await follow(db, alice, bob)
     page = await page_of(alice_client, "/unfollow/bob", htmx=htmx)
     assert title(page) == "Unfollow bob - microblog"
     assert "Do you want to stop following bob?" in visible(page)
-    assert re.search(r'<form method="post" action="/unfollow/bob">', page)
+    assert re.search(r'<form method="post" action="/user/bob/unfollow">', page)
     assert await is_following(db, alice, bob)
 
 
@@ -468,9 +470,9 @@ async def test_get_follow_asks_first_and_changes_nothing(db, alice_client, alice
 @pytest.mark.parametrize("htmx", [False, True])
 async def test_followers_and_following_lists(app, db, client, alice, bob, htmx):
     carol = await make_user(db, "carol")
-    await alice.follow(db, bob)
-    await carol.follow(db, bob)
-    await bob.follow(db, carol)
+    await follow(db, alice, bob)
+    await follow(db, carol, bob)
+    await follow(db, bob, carol)
 
     page = await page_of(client, "/user/bob/followers", htmx=htmx)
     assert title(page) == "Followers of bob - microblog"
@@ -490,14 +492,14 @@ async def test_followers_and_following_lists(app, db, client, alice, bob, htmx):
 
 async def test_user_lists_show_the_viewers_buttons(app, db, alice_client, alice, bob):
     carol = await make_user(db, "carol")
-    await bob.follow(db, alice)
-    await carol.follow(db, alice)
-    await alice.follow(db, carol)
+    await follow(db, bob, alice)
+    await follow(db, carol, alice)
+    await follow(db, alice, carol)
     page = await page_of(alice_client, "/user/alice/followers")
-    assert 'action="/unfollow/carol"' in page  # alice follows carol
-    assert 'action="/follow/bob"' in page  # but not bob
+    assert 'action="/user/carol/unfollow"' in page  # alice follows carol
+    assert 'action="/user/bob/follow"' in page  # but not bob
     page = await page_of(alice_client, "/user/carol/followers")
-    assert "/follow/alice" not in page and "/unfollow/alice" not in page  # no button for oneself
+    assert "/user/alice/follow\"" not in page and "/user/alice/unfollow\"" not in page  # no button for oneself
 
 
 # --- deleting posts ------------------------------------------------------------------------------
@@ -851,9 +853,9 @@ async def test_statement_count_does_not_grow_with_posts_or_authors(app, db, clie
 
     authors = [await make_user(db, f"author{i}") for i in range(6)]
     for author in authors:
-        await alice.follow(db, author)
-    await alice.follow(db, authors[0])
-    await authors[0].follow(db, alice)
+        await follow(db, alice, author)
+    await follow(db, alice, authors[0])
+    await follow(db, authors[0], alice)
 
     urls = ["/explore", "/index", "/user/author0", "/user/alice", "/user/author0/followers",
             "/user/alice/following"]

@@ -9,7 +9,8 @@ from sqlalchemy.exc import IntegrityError
 from conftest import reset_schema
 from microblog.cli import alembic_config
 from microblog.db import make_engine
-from microblog.models import User, utcnow
+from microblog.accounts import User
+from microblog.db import utcnow
 
 # Alembic and the inspector cannot reflect the lower(nickname) index: it is tested on its own below.
 pytestmark = pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")

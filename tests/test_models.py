@@ -7,10 +7,15 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import StatementError
 
-from microblog.models import Post, Throttle, User, followers, utcnow
+from microblog.accounts import User
+from microblog.accounts.throttle import Throttle
+from microblog.db import utcnow
+from microblog.follows import follow_counts, follow_states, is_following
+from microblog.follows.models import followers
+from microblog.posts import Post
 from microblog.paging import keyset_page
 
-from conftest import login, make_post, make_user, post
+from conftest import follow, login, make_post, make_user, post, unfollow
 
 
 
@@ -29,70 +34,70 @@ async def follow_rows(db) -> set[tuple[int, int]]:
 async def test_follow_unfollow_and_is_following(app, db):
     john = await make_user(db, "john")
     susan = await make_user(db, "susan")
-    assert not await john.is_following(db, susan)
-    assert not await susan.is_following(db, john)
+    assert not await is_following(db, john, susan)
+    assert not await is_following(db, susan, john)
 
-    assert await john.follow(db, susan) is True
-    assert await john.is_following(db, susan)
-    assert not await susan.is_following(db, john)  # following is one way
+    assert await follow(db, john, susan) is True
+    assert await is_following(db, john, susan)
+    assert not await is_following(db, susan, john)  # following is one way
     assert await follow_rows(db) == {(john.id, susan.id)}
 
     # Following twice is harmless: no error, no second row.
-    assert await john.follow(db, susan) is False
-    assert await john.is_following(db, susan)
+    assert await follow(db, john, susan) is False
+    assert await is_following(db, john, susan)
     assert await follow_rows(db) == {(john.id, susan.id)}
 
     # Another session (another request) sees the follow.
     async with await fresh(app) as other:
-        assert await (await other.get(User, john.id)).is_following(other, await other.get(User, susan.id))
+        assert await is_following(other, await other.get(User, john.id), await other.get(User, susan.id))
 
-    assert await john.unfollow(db, susan) is True
-    assert not await john.is_following(db, susan)
+    assert await unfollow(db, john, susan) is True
+    assert not await is_following(db, john, susan)
     assert await follow_rows(db) == set()
     # Unfollowing someone not followed is harmless too.
-    assert await john.unfollow(db, susan) is False
+    assert await unfollow(db, john, susan) is False
     assert await follow_rows(db) == set()
 
 
 async def test_self_follow_raises_and_stores_nothing(app, db):
     john = await make_user(db, "john")
     with pytest.raises(ValueError):
-        await john.follow(db, john)
-    assert not await john.is_following(db, john)
+        await follow(db, john, john)
+    assert not await is_following(db, john, john)
     assert await follow_rows(db) == set()
-    assert await john.follow_counts(db) == (0, 0)
+    assert await follow_counts(db, john) == (0, 0)
 
 
 async def test_follow_counts(app, db):
     john, susan, mary, david = [await make_user(db, n) for n in ("john", "susan", "mary", "david")]
     for user in (john, susan, mary, david):
-        assert await user.follow_counts(db) == (0, 0)
-    await john.follow(db, susan)
-    await mary.follow(db, susan)
-    await david.follow(db, susan)
-    await susan.follow(db, john)
-    await john.follow(db, mary)
+        assert await follow_counts(db, user) == (0, 0)
+    await follow(db, john, susan)
+    await follow(db, mary, susan)
+    await follow(db, david, susan)
+    await follow(db, susan, john)
+    await follow(db, john, mary)
     # (followers, following)
-    assert await susan.follow_counts(db) == (3, 1)
-    assert await john.follow_counts(db) == (1, 2)
-    assert await mary.follow_counts(db) == (1, 1)
-    assert await david.follow_counts(db) == (0, 1)
-    await mary.unfollow(db, susan)
-    assert await susan.follow_counts(db) == (2, 1)
-    assert await mary.follow_counts(db) == (1, 0)
+    assert await follow_counts(db, susan) == (3, 1)
+    assert await follow_counts(db, john) == (1, 2)
+    assert await follow_counts(db, mary) == (1, 1)
+    assert await follow_counts(db, david) == (0, 1)
+    await unfollow(db, mary, susan)
+    assert await follow_counts(db, susan) == (2, 1)
+    assert await follow_counts(db, mary) == (1, 0)
 
 
 async def test_follow_states_counts_and_viewer(app, db):
     john, susan, mary = [await make_user(db, n) for n in ("john", "susan", "mary")]
-    await john.follow(db, susan)
-    await mary.follow(db, susan)
-    states = await User.follow_states(db, john, [susan, mary, john])
+    await follow(db, john, susan)
+    await follow(db, mary, susan)
+    states = await follow_states(db, john, [susan, mary, john])
     assert states[susan.id].followers == 2 and states[susan.id].followed_by_viewer
     assert states[mary.id].followers == 0 and not states[mary.id].followed_by_viewer
     assert states[john.id].followers == 0 and not states[john.id].followed_by_viewer
-    visitor = await User.follow_states(db, None, [susan])
+    visitor = await follow_states(db, None, [susan])
     assert visitor[susan.id].followers == 2 and not visitor[susan.id].followed_by_viewer
-    assert await User.follow_states(db, john, []) == {}
+    assert await follow_states(db, john, []) == {}
 
 
 async def test_followed_posts(app, db):
@@ -104,13 +109,13 @@ async def test_followed_posts(app, db):
     p3 = await make_post(db, mary, "post from mary", now + timedelta(seconds=3))
     p4 = await make_post(db, david, "post from david", now + timedelta(seconds=2))
 
-    await john.follow(db, susan)
-    await john.follow(db, david)
-    await susan.follow(db, mary)
-    await mary.follow(db, david)
+    await follow(db, john, susan)
+    await follow(db, john, david)
+    await follow(db, susan, mary)
+    await follow(db, mary, david)
 
     async def timeline(user):
-        page = await keyset_page(db, user.timeline(), Post.timestamp, Post.id, None, 100)
+        page = await keyset_page(db, Post.timeline(user), Post.timestamp, Post.id, None, 100)
         return [p.id for p in page.items]
 
     assert await timeline(john) == [p2.id, p4.id, p1.id]
@@ -119,11 +124,11 @@ async def test_followed_posts(app, db):
     assert await timeline(david) == [p4.id]
 
     # Authors come with the posts (no lazy load needed to show "<nickname> said").
-    page = await keyset_page(db, john.timeline(), Post.timestamp, Post.id, None, 100)
+    page = await keyset_page(db, Post.timeline(john), Post.timestamp, Post.id, None, 100)
     assert [p.author.nickname for p in page.items] == ["susan", "david", "john"]
 
     # A user's own posts only.
-    page = await keyset_page(db, john.own_posts(), Post.timestamp, Post.id, None, 100)
+    page = await keyset_page(db, Post.by_author(john), Post.timestamp, Post.id, None, 100)
     assert [p.id for p in page.items] == [p1.id]
 
     # And what each of them sees at home (three posts a page in the tests: john's fill exactly one).
@@ -242,7 +247,7 @@ async def test_utc_datetime_comes_back_timezone_aware(app, db):
     p = await make_post(db, john, "hello", when)
     john.last_seen = datetime(2023, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc)
     await db.commit()
-    await john.follow(db, susan)
+    await follow(db, john, susan)
 
     async with await fresh(app) as other:
         stored = await other.get(Post, p.id)
@@ -312,10 +317,10 @@ async def test_deleting_a_user_deletes_their_posts_and_follows(app, db):
     await make_post(db, john, "john's")
     await make_post(db, susan, "susan's 1")
     await make_post(db, susan, "susan's 2")
-    await john.follow(db, susan)
-    await susan.follow(db, john)
-    await susan.follow(db, mary)
-    await mary.follow(db, john)
+    await follow(db, john, susan)
+    await follow(db, susan, john)
+    await follow(db, susan, mary)
+    await follow(db, mary, john)
 
     async with await fresh(app) as other:
         await other.delete(await other.get(User, susan.id))
@@ -323,8 +328,8 @@ async def test_deleting_a_user_deletes_their_posts_and_follows(app, db):
 
     assert list(await db.scalars(select(Post.body).order_by(Post.body))) == ["john's"]
     assert await follow_rows(db) == {(mary.id, john.id)}
-    assert await john.follow_counts(db) == (1, 0)
-    assert await mary.follow_counts(db) == (0, 1)
+    assert await follow_counts(db, john) == (1, 0)
+    assert await follow_counts(db, mary) == (0, 1)
     assert await db.scalar(select(func.count()).select_from(User)) == 2
 
 
@@ -348,31 +353,32 @@ async def test_a_deleted_posts_id_is_never_reused(app, db):
     assert second.id > first.id
 
 
-async def test_first_attempts_are_free_whatever_order_they_reach_the_database(app, db):
+async def test_first_attempts_are_free_whatever_order_they_reach_the_database(app_context, db):
     """An attempt whose clock reading is older than another's must not be refused."""
     key = Throttle.key_for("login", "alice")
-    assert (await Throttle.claim(db, key))[0] == 0
+    assert (await Throttle.claim(key))[0] == 0
     row = await db.get(Throttle, key)
     row.last_attempt = utcnow() + timedelta(seconds=2)  # a later request got there first
     await db.commit()
-    assert (await Throttle.claim(db, key))[0] == 0
+    assert (await Throttle.claim(key))[0] == 0
 
 
-async def test_a_late_failure_does_not_cut_a_newer_attempts_hold(app, db):
+async def test_a_late_failure_does_not_cut_a_newer_attempts_hold(app_context, db):
     key = Throttle.key_for("login", "alice")
-    claims = [await Throttle.claim(db, key) for _ in range(Throttle.FREE_ATTEMPTS)]
+    claims = [await Throttle.claim(key) for _ in range(Throttle.FREE_ATTEMPTS)]
     assert [wait for wait, _at in claims] == [0] * Throttle.FREE_ATTEMPTS
-    await Throttle.failed(db, key, claims[0][1])  # the first attempt's answer comes in last
-    wait, _at = await Throttle.claim(db, key)
+    await Throttle.failed(key, claims[0][1])  # the first attempt's answer comes in last
+    wait, _at = await Throttle.claim(key)
     assert wait > 0  # the third attempt is still being checked
 
 
-async def test_a_refused_claim_after_the_row_was_cleared_starts_afresh(app, db):
+async def test_a_refused_claim_after_the_row_was_cleared_starts_afresh(app_context, db):
     key = Throttle.key_for("login", "alice")
     for _ in range(Throttle.FREE_ATTEMPTS):
-        await Throttle.claim(db, key)
+        await Throttle.claim(key)
     await Throttle.clear(db, key)  # a successful log-in
-    assert (await Throttle.claim(db, key))[0] == 0
+    await db.commit()
+    assert (await Throttle.claim(key))[0] == 0
 
 
 def test_throttle_keys_have_a_fixed_length():

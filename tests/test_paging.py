@@ -7,10 +7,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import insert
 
-from microblog.models import followers, utcnow
+from microblog.db import utcnow
+from microblog.follows.models import followers
 from microblog.paging import Cursor
 
-from conftest import login, make_post, make_user, text_of
+from conftest import follow, login, make_post, make_user, text_of, unfollow
 
 PER_PAGE = 3  # conftest.TEST_CONFIG["POSTS_PER_PAGE"]
 HTMX = {"HX-Request": "true"}
@@ -145,8 +146,8 @@ def forged_urls(nickname: str) -> list[str]:
 async def test_forged_cursor_shows_the_first_page(app, db, client, htmx):
     alice = await make_user(db, "alice")
     bob = await make_user(db, "bob")
-    await alice.follow(db, bob)
-    await bob.follow(db, alice)
+    await follow(db, alice, bob)
+    await follow(db, bob, alice)
     posts = await make_history(db, alice, 5)
     newest = newest_first(posts)[:PER_PAGE]
     await login(client, "alice")
@@ -207,7 +208,7 @@ async def test_paging_a_profile_and_the_timeline(app, db, client):
     alice = await make_user(db, "alice")
     bob = await make_user(db, "bob")
     carol = await make_user(db, "carol")
-    await alice.follow(db, bob)
+    await follow(db, alice, bob)
     mine = await make_history(db, alice, 4)
     bobs = await make_history(db, bob, 4)
     await make_history(db, carol, 4)  # not followed: never on alice's timeline
@@ -245,7 +246,7 @@ async def test_followers_list_pages_by_follow_time(app, db, client):
         while (url := sentinel(page) if htmx else older_link(page)) is not None:
             # A new follower between two page loads changes nothing already listed.
             newcomers.append(await make_user(db, f"late{len(seen)}{int(htmx)}"))
-            await newcomers[-1].follow(db, bob)
+            await follow(db, newcomers[-1], bob)
             page = await get_page(client, url, htmx=htmx)
             seen += user_rows(page)
         assert seen == expected
@@ -253,7 +254,7 @@ async def test_followers_list_pages_by_follow_time(app, db, client):
         page = await get_page(client, "/user/bob/followers")
         assert user_rows(page) == [n.nickname for n in reversed(newcomers)] + expected[:1]
         for newcomer in newcomers:
-            await newcomer.unfollow(db, bob)
+            await unfollow(db, newcomer, bob)
 
 
 # --- going back ----------------------------------------------------------------------------

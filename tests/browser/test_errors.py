@@ -166,7 +166,7 @@ async def test_following_a_deleted_user_shows_a_short_message(new_page, server):
     problems.allow_console_error(status_logged(404))
     run_sql(server.database, "DELETE FROM user WHERE nickname = ?", star)
 
-    async with page.expect_response(re.compile(rf"/follow/{star}$")) as answer:
+    async with page.expect_response(re.compile(rf"/user/{star}/follow$")) as answer:
         await follow_box(page).get_by_role("button", name=f"Follow {star}", exact=True).click()
     assert (await answer.value).status == 404
 
@@ -184,7 +184,7 @@ async def test_an_error_page_not_from_the_app_is_never_swapped_in(new_page):
     proxy is back, the next click works and the stale message goes."""
     page, problems, star = await fan_on_profile_of_star(new_page)
     problems.allow_console_error(status_logged(502))
-    follow_url = re.compile(rf"/follow/{star}$")
+    follow_url = re.compile(rf"/user/{star}/follow$")
     await page.route(follow_url, lambda route: route.fulfill(
         status=502, content_type="text/html",
         body="<!doctype html><html><body><h1>502 Bad Gateway</h1><hr>"
@@ -242,7 +242,7 @@ async def test_the_apps_error_text_is_shown_as_text_only(new_page):
     """The message comes from the app's fragment (HX-Retarget) as text: markup in it stays text."""
     page, problems, star = await fan_on_profile_of_star(new_page)
     problems.allow_console_error(status_logged(500))
-    await page.route(re.compile(rf"/follow/{star}$"), lambda route: route.fulfill(
+    await page.route(re.compile(rf"/user/{star}/follow$"), lambda route: route.fulfill(
         status=500, content_type="text/html", headers={"HX-Retarget": "#flashes", "HX-Reswap": "beforeend"},
         body='<div class="alert alert-danger" role="alert">Broken &lt;b&gt;here&lt;/b&gt; <i>now</i>'
              '<img src="/nothing.png" alt=""></div>'))

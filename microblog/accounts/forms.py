@@ -1,0 +1,54 @@
+"""Account forms, and the nickname rules the profile form shares."""
+from quart_babel import gettext as _
+from quart_babel import lazy_gettext as _l
+from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+
+from ..forms import QuartForm, lower, strip
+from .models import EMAIL_MAX, NICKNAME_MAX, NICKNAME_PATTERN, User
+
+PASSWORD_MIN = 8
+
+NICKNAME_TOO_LONG = _l("Nicknames are at most %(max)d characters.")
+
+
+def nickname_rules(form, field) -> None:
+    if field.data and not NICKNAME_PATTERN.fullmatch(field.data):
+        raise ValidationError(_l("Please use only letters, digits, dots and underscores."))
+
+
+async def nickname_taken_error(db, field) -> None:
+    """Mark a taken nickname as an error, suggesting one that is free (john → john2)."""
+    suggestion = await User.suggest_nickname(db, field.data)
+    field.errors = [*field.errors, _("This nickname is taken. How about %(suggestion)s?",
+                                     suggestion=suggestion)]
+
+
+class LoginForm(QuartForm):
+    nickname = StringField(_l("Nickname"), filters=[strip], validators=[
+        DataRequired(), Length(max=NICKNAME_MAX)])  # also bounds the throttle key (String(200))
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+    remember_me = BooleanField(_l("Remember me"))
+
+
+class RegistrationForm(QuartForm):
+    nickname = StringField(_l("Nickname"), filters=[strip], validators=[
+        DataRequired(), Length(max=NICKNAME_MAX, message=NICKNAME_TOO_LONG), nickname_rules])
+    email = EmailField(_l("Email"), filters=[strip, lower], validators=[
+        DataRequired(), Length(max=EMAIL_MAX), Email(check_deliverability=False)])
+    password = PasswordField(_l("Password"), validators=[
+        DataRequired(), Length(min=PASSWORD_MIN, max=1024)])
+    password2 = PasswordField(_l("Repeat password"), validators=[
+        DataRequired(), EqualTo("password", message=_l("The two passwords do not match."))])
+
+
+class ResetPasswordRequestForm(QuartForm):
+    email = EmailField(_l("Email"), filters=[strip, lower], validators=[
+        DataRequired(), Length(max=EMAIL_MAX), Email(check_deliverability=False)])
+
+
+class ResetPasswordForm(QuartForm):
+    password = PasswordField(_l("New password"), validators=[
+        DataRequired(), Length(min=PASSWORD_MIN, max=1024)])
+    password2 = PasswordField(_l("Repeat password"), validators=[
+        DataRequired(), EqualTo("password", message=_l("The two passwords do not match."))])

@@ -1,0 +1,150 @@
+"""Users: who they are, their passwords, and the uniqueness of nicknames and emails."""
+import hashlib
+import re
+from datetime import datetime, timedelta
+
+from sqlalchemy import Index, String, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import Base, UTCDateTime, insert_or_ignore, savepoint, utcnow
+from .passwords import hash_password, verify_password
+
+NICKNAME_MAX = 64
+EMAIL_MAX = 120
+ABOUT_ME_MAX = 140
+# Letters, digits, "." and "_", with at least one letter or digit ("." and ".." are not names:
+# browsers would turn /user/.. into /).
+NICKNAME_PATTERN = re.compile(r"(?=.*[A-Za-z0-9])[A-Za-z0-9._]+")
+
+
+class AccountConflict(Exception):
+    """A nickname or email that someone else already has (checked, or lost in a race)."""
+
+    def __init__(self, nickname: bool = False, email: bool = False):
+        super().__init__(f"taken: nickname={nickname} email={email}")
+        self.nickname = nickname
+        self.email = email
+
+
+class User(Base):
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nickname: Mapped[str] = mapped_column(String(NICKNAME_MAX))
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(256))
+    about_me: Mapped[str | None] = mapped_column(String(ABOUT_ME_MAX))
+    last_seen: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    locale: Mapped[str | None] = mapped_column(String(16))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+
+    def __repr__(self) -> str:
+        return f"<User {self.nickname}>"
+
+    @property
+    def password_fingerprint(self) -> str:
+        """Changes with the password: reset links and log-in cookies made before stop working."""
+        return hashlib.sha256((self.password_hash or "").encode()).hexdigest()[:16]
+
+    @property
+    def auth_id(self) -> str:
+        """What the log-in cookie holds: the user, and the password they logged in with."""
+        return f"{self.id}:{self.password_fingerprint}"
+
+    @classmethod
+    async def register(cls, db: AsyncSession, nickname: str, email: str, password: str) -> "User":
+        """A new account (staged); AccountConflict if the nickname or email is taken, even by a
+        registration that commits a moment before this one."""
+        await cls._check_free(db, nickname, email)
+        values = {"nickname": nickname, "email": email.strip().lower(),
+                  "password_hash": await hash_password(password)}
+        # A lost race inserts nothing (and spoils nothing of the request's transaction).
+        user_id = await db.scalar(insert_or_ignore(db, cls).values(**values).returning(cls.id))
+        if user_id is None:
+            await cls._check_free(db, nickname, email)
+            raise AccountConflict(nickname=True)  # the only other unique rule
+        return await db.get_one(cls, user_id)
+
+    @classmethod
+    async def _check_free(cls, db: AsyncSession, nickname: str, email: str | None,
+                          exclude_id: int | None = None) -> None:
+        conflict = AccountConflict(
+            nickname=await cls.nickname_taken(db, nickname, exclude_id),
+            email=email is not None and await cls.by_email(db, email) is not None)
+        if conflict.nickname or conflict.email:
+            raise conflict
+
+    async def update_profile(self, db: AsyncSession, nickname: str, about_me: str | None) -> None:
+        """Rename (one's own nickname in another case is fine) and describe oneself (staged);
+        AccountConflict if the nickname is someone else's, even by a moment."""
+        await self._check_free(db, nickname, None, exclude_id=self.id)
+        try:
+            async with savepoint(db):
+                await db.execute(update(User).where(User.id == self.id)
+                                 .values(nickname=nickname, about_me=about_me or None))
+        except IntegrityError:
+            raise AccountConflict(nickname=True)
+
+    async def change_password(self, password: str) -> None:
+        """A new password (staged): reset links and other sessions made with the old one stop working."""
+        await self.set_password(password)
+
+    async def set_password(self, password: str) -> None:
+        self.password_hash = await hash_password(password)
+
+    async def check_password(self, password: str) -> bool:
+        return await verify_password(self.password_hash, password)
+
+    def avatar(self, size: int) -> str:
+        digest = hashlib.md5(self.email.strip().lower().encode()).hexdigest()
+        return f"https://www.gravatar.com/avatar/{digest}?d=identicon&s={int(size)}"
+
+    @staticmethod
+    def nickname_is_valid(nickname: str) -> bool:
+        return bool(NICKNAME_PATTERN.fullmatch(nickname)) and len(nickname) <= NICKNAME_MAX
+
+    @classmethod
+    async def by_nickname(cls, db: AsyncSession, nickname: str) -> "User | None":
+        if not cls.nickname_is_valid(nickname):
+            return None  # never a user, and no query with whatever bytes came in the URL
+        return await db.scalar(select(cls).where(func.lower(cls.nickname) == nickname.lower()))
+
+    @classmethod
+    async def by_email(cls, db: AsyncSession, email: str) -> "User | None":
+        return await db.scalar(select(cls).where(cls.email == email.strip().lower()))
+
+    @classmethod
+    async def nickname_taken(cls, db: AsyncSession, nickname: str, exclude_id: int | None = None) -> bool:
+        query = select(cls.id).where(func.lower(cls.nickname) == nickname.lower())
+        if exclude_id is not None:
+            query = query.where(cls.id != exclude_id)
+        return await db.scalar(query) is not None
+
+    @classmethod
+    async def suggest_nickname(cls, db: AsyncSession, wanted: str) -> str:
+        """The wanted nickname if free, else wanted2, wanted3, … (the first one free)."""
+        base = wanted[: NICKNAME_MAX - 6]
+        pattern = base.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        taken = set(await db.scalars(
+            select(func.lower(cls.nickname)).where(func.lower(cls.nickname).like(pattern, escape="\\"))
+        ))
+        if wanted.lower() not in taken:
+            return wanted
+        n = 2
+        while f"{base}{n}".lower() in taken:
+            n += 1
+        return f"{base}{n}"
+
+    def seen_now(self, now: datetime | None = None, every: timedelta = timedelta(minutes=1)) -> bool:
+        """Record a visit, at most once a minute; True when something changed."""
+        now = now or utcnow()
+        if self.last_seen is None or now - self.last_seen >= every:
+            self.last_seen = now
+            return True
+        return False
+
+
+# Nicknames are unique whatever their case: "John" and "john" are the same person.
+Index("ix_user_nickname_lower", func.lower(User.nickname), unique=True)

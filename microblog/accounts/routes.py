@@ -1,0 +1,164 @@
+"""Register, log in and out, reset a forgotten password."""
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from quart import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from quart_auth import AuthUser, login_user, logout_user
+from quart_babel import gettext as _
+
+from ..db import get_session
+from ..mail import send_email
+from ..security import CSRF_FIELD, safe_next
+from ..web import external_url, render, see_other
+from .access import load_current_user
+from .forms import LoginForm, RegistrationForm, ResetPasswordForm, ResetPasswordRequestForm, nickname_taken_error
+from .models import AccountConflict, User
+from .passwords import verify_password
+from .throttle import Throttle
+
+bp = Blueprint("accounts", __name__, url_prefix="/auth")
+
+
+def _already_logged_in():
+    return redirect(url_for("posts.index"))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+async def register():
+    if await load_current_user() is not None:
+        return _already_logged_in()
+    form = await RegistrationForm.from_request()
+    if request.method == "POST" and form.validate():
+        db = get_session()
+        try:
+            await User.register(db, form.nickname.data, form.email.data, form.password.data)
+        except AccountConflict as taken:
+            if taken.nickname:
+                await nickname_taken_error(db, form.nickname)
+            if taken.email:
+                form.email.errors = [*form.email.errors, _("This email address is already registered.")]
+        else:
+            await flash(_("Congratulations, you are now a registered user! Please log in."), "success")
+            return see_other(url_for("accounts.login"))
+    status = 422 if request.method == "POST" else 200
+    return await render("accounts/register.html", form=form, status=status, title=_("Register"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+async def login():
+    if await load_current_user() is not None:
+        return _already_logged_in()
+    form = await LoginForm.from_request()
+    error = None
+    if request.method == "POST" and form.validate():
+        db = get_session()
+        throttle_key = Throttle.key_for("login", form.nickname.data)
+        wait, claimed_at = await Throttle.claim(throttle_key)
+        if wait:
+            error = _("Too many failed attempts. Try again in %(seconds)d seconds.", seconds=wait)
+        else:
+            user = await User.by_nickname(db, form.nickname.data)
+            if await verify(user, form.password.data):
+                await Throttle.clear(db, throttle_key)
+                session.pop(CSRF_FIELD, None)  # a fresh CSRF token for the logged-in session
+                login_user(AuthUser(user.auth_id), remember=form.remember_me.data)
+                await flash(_("Welcome back, %(nickname)s!", nickname=user.nickname), "success")
+                return see_other(safe_next(request.args.get("next")) or url_for("posts.index"))
+            await Throttle.failed(throttle_key, claimed_at)
+            error = _("Invalid nickname or password.")
+    status = 422 if request.method == "POST" else 200
+    return await render("accounts/login.html", form=form, error=error, status=status,
+                        next=safe_next(request.args.get("next")), title=_("Sign In"))
+
+
+async def verify(user: User | None, password: str) -> bool:
+    # An unknown nickname costs the same time as a wrong password.
+    return await verify_password(user.password_hash if user else None, password)
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+async def logout():
+    if request.method == "GET":
+        return await render("accounts/logout.html", title=_("Log out"))
+    logout_user()
+    await flash(_("You have been logged out."), "info")
+    return see_other(url_for("accounts.login"))
+
+
+def _reset_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="reset-password")
+
+
+def make_reset_token(user: User) -> str:
+    return _reset_serializer().dumps({"id": user.id, "pw": user.password_fingerprint})
+
+
+async def user_from_reset_token(token: str) -> User | None:
+    try:
+        data = _reset_serializer().loads(token, max_age=current_app.config["RESET_TOKEN_MAX_AGE"])
+        user = await get_session().get(User, int(data["id"]))
+    except (BadSignature, KeyError, TypeError, ValueError):
+        return None
+    if user is None or data.get("pw") != user.password_fingerprint:
+        return None
+    return user
+
+
+@bp.route("/reset_password_request", methods=["GET", "POST"])
+async def reset_password_request():
+    if await load_current_user() is not None:
+        return _already_logged_in()
+    form = await ResetPasswordRequestForm.from_request()
+    if request.method == "POST" and form.validate():
+        db = get_session()
+        # However often it is asked, an address gets a few mails, then one now and then.
+        throttle_key = Throttle.key_for("reset", form.email.data)
+        wait, claimed_at = await Throttle.claim(throttle_key)
+        if not wait:
+            await Throttle.failed(throttle_key, claimed_at)
+            user = await User.by_email(db, form.email.data)
+            if user is not None:
+                await send_password_reset_email(db, user)
+        # The same answer whether or not the address is known.
+        await flash(_("Check your email for the instructions to reset your password."), "info")
+        return see_other(url_for("accounts.login"))
+    status = 422 if request.method == "POST" else 200
+    return await render("accounts/reset_password_request.html", form=form, status=status,
+                        title=_("Reset Password"))
+
+
+async def send_password_reset_email(db, user: User) -> None:
+    """The reset mail, as a job committed with the request (sent by the job runner)."""
+    link = external_url("accounts.reset_password", token=make_reset_token(user))
+    send_email(
+        db, _("[microblog] Reset your password"), [user.email],
+        text=await render_template("accounts/email/reset_password.txt", user=user, link=link),
+        html=await render_template("accounts/email/reset_password.html", user=user, link=link),
+    )
+
+
+@bp.route("/reset_password/<token>", methods=["GET", "POST"])
+async def reset_password(token: str):
+    if await load_current_user() is not None:
+        return _already_logged_in()
+    user = await user_from_reset_token(token)
+    if user is None:
+        await flash(_("This password reset link is invalid or has expired."), "danger")
+        return see_other(url_for("accounts.reset_password_request"))
+    form = await ResetPasswordForm.from_request()
+    if request.method == "POST" and form.validate():
+        await user.change_password(form.password.data)
+        await Throttle.clear(get_session(), Throttle.key_for("login", user.nickname))
+        await flash(_("Your password has been reset. You can log in now."), "success")
+        return see_other(url_for("accounts.login"))
+    status = 422 if request.method == "POST" else 200
+    return await render("accounts/reset_password.html", form=form, status=status,
+                        title=_("Reset Your Password"))
+
+
+# The tutorial's addresses, which people bookmarked (registered at the site's root by init_app).
+
+async def legacy_login():
+    return redirect(url_for("accounts.login", next=request.args.get("next")), 301)
+
+
+async def legacy_logout():
+    return redirect(url_for("accounts.logout"), 301)

@@ -1,0 +1,68 @@
+"""Posts: publishing, deleting, and the lists they appear in."""
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Select, String, delete, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
+
+from ..accounts.models import User
+from ..db import Base, UTCDateTime, utcnow
+from ..follows.models import followed_ids
+from .language import detect_language
+
+POST_MAX = 140
+
+
+class Post(Base):
+    __tablename__ = "post"
+    __table_args__ = (
+        Index("ix_post_user_id_timestamp_id", "user_id", "timestamp", "id"),
+        Index("ix_post_timestamp_id", "timestamp", "id"),
+        {"sqlite_autoincrement": True},  # never reuse a deleted post's id (old links, cursors)
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    body: Mapped[str] = mapped_column(String(POST_MAX))
+    timestamp: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(8), default="")
+
+    author: Mapped[User] = relationship(lazy="raise")
+
+    def __repr__(self) -> str:
+        return f"<Post {self.id} by {self.user_id}>"
+
+    @classmethod
+    async def publish(cls, db: AsyncSession, author: User, body: str) -> "Post":
+        """A new post by `author` (staged), with its language detected."""
+        post = cls(body=body, author=author, user_id=author.id, timestamp=utcnow(),
+                   language=await detect_language(body))
+        db.add(post)
+        await db.flush()  # its id, for the answer
+        return post
+
+    def deletable_by(self, user: User | None) -> bool:
+        """Only the author may delete a post."""
+        return user is not None and self.user_id == user.id
+
+    async def delete_by(self, db: AsyncSession, user: User) -> None:
+        """Delete (staged); deleting a post twice at once is one deletion, quietly."""
+        if not self.deletable_by(user):
+            raise PermissionError("only the author may delete a post")
+        await db.execute(delete(Post).where(Post.id == self.id))
+
+    # --- lists (newest first is paging's job: these have no ORDER BY) ----------------------
+
+    @staticmethod
+    def explore() -> Select:
+        return select(Post).options(joinedload(Post.author, innerjoin=True))
+
+    @staticmethod
+    def timeline(user: User) -> Select:
+        """Posts of followed users plus one's own: one query served by ix_post_user_id_timestamp_id."""
+        authors = followed_ids(user).union_all(select(literal(user.id)))
+        return select(Post).where(Post.user_id.in_(authors)).options(joinedload(Post.author, innerjoin=True))
+
+    @staticmethod
+    def by_author(user: User) -> Select:
+        return select(Post).where(Post.user_id == user.id).options(joinedload(Post.author, innerjoin=True))

@@ -1,0 +1,14 @@
+from quart_babel import lazy_gettext as _l
+from wtforms import StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from ..accounts import ABOUT_ME_MAX, NICKNAME_MAX
+from ..accounts.forms import NICKNAME_TOO_LONG, nickname_rules
+from ..forms import QuartForm, strip
+
+
+class EditProfileForm(QuartForm):
+    nickname = StringField(_l("Nickname"), filters=[strip], validators=[
+        DataRequired(), Length(max=NICKNAME_MAX, message=NICKNAME_TOO_LONG), nickname_rules])
+    about_me = TextAreaField(_l("About me"), filters=[strip], validators=[
+        Length(max=ABOUT_ME_MAX, message=_l("About me is at most %(max)d characters.", max=ABOUT_ME_MAX))])

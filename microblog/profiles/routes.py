@@ -1,0 +1,56 @@
+"""A user's profile page, and editing one's own."""
+from quart import Blueprint, flash, g, redirect, request, url_for
+from quart_babel import gettext as _
+
+from ..accounts import AccountConflict, get_user, load_current_user, login_required
+from ..accounts.forms import nickname_taken_error
+from ..db import get_session
+from ..follows import FollowState, follow_counts, is_following
+from ..posts import Post, post_list
+from ..web import render, see_other
+from .forms import EditProfileForm
+
+bp = Blueprint("profiles", __name__)
+
+
+@bp.route("/user/<nickname>")
+async def user(nickname: str):
+    """Who they are, their follow box, and their posts."""
+    user = await get_user(nickname)
+    viewer = await load_current_user()
+    db = get_session()
+    follower_count, following_count = await follow_counts(db, user)
+    viewer_follows = viewer is not None and viewer.id != user.id and await is_following(db, viewer, user)
+    return await post_list("profiles/user.html", Post.by_author(user), user=user,
+                           state=FollowState(follower_count, viewer_follows),
+                           following_count=following_count, title=user.nickname)
+
+
+@bp.route("/edit_profile", methods=["GET", "POST"])
+@login_required
+async def edit_profile():
+    """Change one's nickname and about-me; a taken nickname gets a free suggestion."""
+    form = await EditProfileForm.from_request(obj=g.user)
+    if request.method == "POST" and form.validate():
+        db = get_session()
+        try:
+            await g.user.update_profile(db, form.nickname.data, form.about_me.data)
+        except AccountConflict:
+            await nickname_taken_error(db, form.nickname)
+        else:
+            await flash(_("Your changes have been saved."), "success")
+            return see_other(url_for("profiles.edit_profile"))
+    status = 422 if form.errors else 200
+    return await render("profiles/edit_profile.html", form=form, status=status, title=_("Edit Profile"))
+
+
+# Old URLs people bookmarked.
+
+@bp.route("/edit")
+async def legacy_edit():
+    return redirect(url_for("profiles.edit_profile"), 301)
+
+
+@bp.route("/user/<nickname>/<int:page>")
+async def legacy_user_page(nickname: str, page: int):
+    return redirect(url_for("profiles.user", nickname=nickname), 301)
