@@ -1,10 +1,14 @@
-"""The database layer: slow queries are logged; SQLite runs in WAL mode with foreign keys."""
+"""The database layer: slow queries are logged; SQLite runs in WAL mode with foreign keys; one
+commit per request, and callbacks after it."""
 import logging
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, func, select, text
 
-from microblog.db import make_engine
+from conftest import flashes, login, make_user, post, text_of
+from microblog import create_app
+from microblog.db import commit, make_engine, new_session, on_commit, rollback
+from microblog.posts import Post
 
 
 async def test_slow_queries_are_logged(database_url, caplog):
@@ -37,3 +41,73 @@ async def test_sqlite_connections_use_wal_and_foreign_keys(tmp_path):
         assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
         assert (await conn.execute(text("PRAGMA busy_timeout"))).scalar() == 5000
     await engine.dispose()
+
+
+# --- one commit per request, and on_commit ---------------------------------------------------
+
+async def test_on_commit_runs_after_a_commit_never_after_a_rollback(app_context):
+    ran = []
+    async with new_session() as session:
+        on_commit(lambda: ran.append("rolled back"), session)
+        await rollback(session)
+        await commit(session)
+        assert ran == []
+
+        async def later():
+            ran.append("async")
+        on_commit(lambda: ran.append("committed"), session)
+        on_commit(later, session)
+        on_commit(lambda: 1 / 0, session)  # a failing callback is logged, the others still run
+        on_commit(lambda: ran.append("after the failure"), session)
+        await commit(session)
+        assert ran == ["committed", "async", "after the failure"]
+        await commit(session)
+        assert len(ran) == 3  # once
+
+
+@pytest.fixture
+def failing_app_config(app_config):
+    return {**app_config, "PROPAGATE_EXCEPTIONS": False}
+
+
+async def make_commits_fail(app, db) -> None:
+    """The request's COMMIT itself fails, as a full disk or a deferred constraint makes it fail:
+    a real constraint checked at COMMIT on each database (a deferred constraint trigger on
+    PostgreSQL; on SQLite a dangling foreign key with foreign keys deferred to the commit)."""
+    if db.bind.dialect.name == "postgresql":
+        await db.execute(text("CREATE FUNCTION refuse_at_commit() RETURNS trigger AS $$ "
+                              "BEGIN RAISE EXCEPTION 'refused at commit'; END $$ LANGUAGE plpgsql"))
+        await db.execute(text("CREATE CONSTRAINT TRIGGER refuse_at_commit AFTER INSERT ON post "
+                              "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_at_commit()"))
+    else:
+        await db.execute(text("CREATE TRIGGER dangling_follow AFTER INSERT ON post BEGIN "
+                              "INSERT INTO followers VALUES (NEW.user_id, 999999, NEW.timestamp); END"))
+
+        @event.listens_for(app.extensions["db_engine"].sync_engine, "begin")  # this app's engine only
+        def defer_foreign_keys(conn):
+            conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+    await db.commit()
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+async def test_a_failed_commit_is_an_error_and_no_success_is_shown(failing_app_config, htmx):
+    from conftest import reset_schema
+    await reset_schema(failing_app_config["DATABASE_URL"])
+    app = create_app(failing_app_config)
+    async with app.test_app():
+        async with app.extensions["db_sessionmaker"]() as db:
+            await make_user(db, "alice")
+            await make_commits_fail(app, db)
+        client = app.test_client()
+        assert (await login(client, "alice")).status_code == 303
+        await client.get("/index")  # the welcome message is shown and gone
+
+        response = await post(client, "/post", {"post": "never saved"}, htmx=htmx)
+        assert response.status_code == 500
+        answer = await text_of(response)
+        assert "Your post is now live!" not in answer and "never saved" not in answer
+        page = await text_of(await client.get("/index"))
+        assert flashes(page) == []  # no "Your post is now live!" afterwards either
+        assert "never saved" not in page
+        async with app.extensions["db_sessionmaker"]() as db:
+            assert await db.scalar(select(func.count()).select_from(Post)) == 0
