@@ -62,6 +62,11 @@ def from_environment(instance_path: str) -> dict:
         "PASSWORD_HASH_TIME_COST": int(env("PASSWORD_HASH_TIME_COST") or 2),
         "PASSWORD_HASH_MEMORY_COST": int(env("PASSWORD_HASH_MEMORY_COST") or 19456),
         "RESET_TOKEN_MAX_AGE": int(env("RESET_TOKEN_MAX_AGE") or 3600),
+        # The site has no uploads: bigger bodies are refused (413) before they are read.
+        "MAX_CONTENT_LENGTH": int(env("MAX_BODY_BYTES") or 64 * 1024),
+        # Browsers that saw it keep to https for this long (only sent when cookies are Secure,
+        # i.e. the site is served over https).
+        "HSTS_SECONDS": int(env("HSTS_SECONDS") or 31536000) if secure_cookies else 0,
         # A Pi served over plain http on a home network cannot use Secure cookies.
         "SESSION_COOKIE_SECURE": secure_cookies,
         "SESSION_COOKIE_HTTPONLY": True,

@@ -202,6 +202,22 @@ async def _close(session: AsyncSession) -> None:
     await session.close()
 
 
+def unavailability(error: BaseException | None) -> str | None:
+    """"read-only" or "unreachable" when `error` says the database cannot serve the request (a
+    passing trouble, answered 503), else None."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        text = str(error).lower()
+        if "readonly" in text or "read-only" in text:
+            return "read-only"
+        if isinstance(error, OSError) or "unable to open database file" in text or getattr(
+                error, "connection_invalidated", False):
+            return "unreachable"
+        error = error.__cause__ or error.__context__ or getattr(error, "orig", None)
+    return None
+
+
 async def discard_request_session() -> None:
     """Forget all the request staged (its answer is the error page), whatever state the session
     or its connection is in; the error page opens a fresh one if it needs the database."""

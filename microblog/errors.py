@@ -50,12 +50,14 @@ def init_app(app: Quart) -> None:
             404: (_("Page not found"), _("Sorry, that page does not exist.")),
             403: (_("Forbidden"), _("You are not allowed to do that.")),
             405: (_("Method not allowed"), _("That action is not available here.")),
+            400: (_("Bad request"), _("The request could not be understood.")),
+            413: (_("Too much data"), _("What you sent is too large.")),
         }
         title, message = messages.get(error.code, (error.name, error.description))
         return await error_response(error.code or 500, title, message)
 
     @app.errorhandler(500)
-    async def _server_error(_error):
+    async def _server_error(error):
         # Nothing of the failed request is saved (a failed commit ends here too), and none of
         # its messages is shown: "Your post is now live!" must not follow a lost post.
         await db.discard_request_session()
@@ -67,9 +69,23 @@ def init_app(app: Quart) -> None:
         except Exception:  # the database itself may be what failed
             app.logger.warning("could not reload the user for the error page", exc_info=True)
             g.user = None
-        return await error_response(
-            500, _("An unexpected error has occurred"),
-            _("The administrator has been notified. Sorry for the inconvenience!"))
+        trouble = db.unavailability(getattr(error, "original_exception", None))
+        if trouble == "read-only":
+            return await _unavailable(_("The site is read-only for now"), _(
+                "You can read, but nothing can be saved at the moment. Please try again later."))
+        if trouble == "unreachable":
+            return await _unavailable(_("The site is having trouble"), _(
+                "The site cannot reach its database at the moment. Please try again in a minute."))
+        message = (_("The administrator has been notified. Sorry for the inconvenience!")
+                   if app.config["ADMINS"] else _("Sorry for the inconvenience! Please try again later."))
+        return await error_response(500, _("An unexpected error has occurred"), message)
+
+
+async def _unavailable(title: str, message: str):
+    """A passing trouble: 503, and when to try again."""
+    response = await error_response(503, title, message)
+    response.headers["Retry-After"] = "60"
+    return response
 
 
 def _page_to_return_to() -> str:

@@ -1,10 +1,12 @@
 """Form base: WTForms fed from Quart's async request data."""
 import re
+import unicodedata
 
 from quart import request
 from quart_babel import get_locale
 from wtforms import Form
 from wtforms.i18n import get_translations
+from wtforms.validators import StopValidation
 
 
 class QuartForm(Form):
@@ -21,6 +23,26 @@ class QuartForm(Form):
         formdata = await request.form if request.method in {"POST", "PUT", "PATCH"} else None
         return cls(formdata=formdata, **kwargs)
 
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            _shorten_echo(field)
+        return valid
+
+
+ECHO_MAX = 1024
+
+
+def _shorten_echo(field) -> None:
+    """A refused form is shown again with what was typed, but not a megabyte of it: a field far
+    over its limit is echoed only in part (a person's over-long text stays whole)."""
+    limit = max([getattr(v, "max", -1) for v in field.validators] + [-1])
+    cap = max(limit * 4, ECHO_MAX) if limit > 0 else ECHO_MAX * 16
+    if isinstance(field.data, str) and len(field.data) > cap:
+        field.data = field.data[:cap]
+    if field.raw_data and isinstance(field.raw_data[0], str) and len(field.raw_data[0]) > cap:
+        field.raw_data = [field.raw_data[0][:cap]]
+
 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -36,3 +58,25 @@ def strip(value):
 def lower(value):
     """Email addresses are stored lower-case: limits apply to what is stored."""
     return value.lower() if isinstance(value, str) else value
+
+
+# Characters that show nothing although Unicode calls them letters (fillers, a blank braille cell).
+BLANK_LETTERS = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800"}
+
+
+def shows_something(text: str) -> bool:
+    """False for text made only of spaces, zero-width and other invisible characters."""
+    return any(unicodedata.category(char)[0] not in "CZ" and char not in BLANK_LETTERS for char in text)
+
+
+class Visible:
+    """Like DataRequired, but text that shows nothing (zero-width spaces…) counts as empty."""
+
+    def __init__(self, message):
+        self.message = message
+        self.field_flags = {"required": True}
+
+    def __call__(self, form, field):
+        if not field.data or not shows_something(field.data):
+            field.errors[:] = []
+            raise StopValidation(self.message)

@@ -1,5 +1,6 @@
 """Logging: a rotating file in the instance folder, or stdout (Heroku, systemd)."""
 import logging
+import re
 import sys
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
@@ -9,7 +10,32 @@ from quart import Quart
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s [in %(pathname)s:%(lineno)d]"
 
 
+SECRET_IN_PATH = re.compile(r"(/reset_password/)[^\s\"?/]+")
+
+
+class HideSecrets(logging.Filter):
+    """Password-reset tokens stay out of access logs: in the request line, and in the Referer of
+    the requests the reset page makes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, dict):  # Hypercorn's access-log atoms (kept: they default to "-")
+            for key, value in list(record.args.items()):
+                if isinstance(value, str):
+                    record.args[key] = SECRET_IN_PATH.sub(r"\1…", value)
+        elif isinstance(record.msg, str):
+            record.msg = SECRET_IN_PATH.sub(r"\1…", record.msg)
+        return True
+
+
+def hide_secrets_in_access_log() -> None:
+    access_log = logging.getLogger("hypercorn.access")
+    if not any(isinstance(f, HideSecrets) for f in access_log.filters):
+        access_log.addFilter(HideSecrets())
+
+
 def init_app(app: Quart) -> None:
+    hide_secrets_in_access_log()  # Hypercorn runs the app in its own process: its logger is here
+
     if app.config.get("TESTING"):
         return
     if app.config["LOG_TO_STDOUT"]:

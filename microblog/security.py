@@ -1,9 +1,10 @@
-"""CSRF protection, security headers and safe redirects."""
+"""CSRF protection, request limits, security and caching headers, and safe redirects."""
 import hmac
+import re
 import secrets
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
-from quart import Quart, Response, request, session
+from quart import Quart, Response, abort, current_app, request, session
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRFToken"
@@ -26,9 +27,26 @@ class CSRFError(Exception):
     pass
 
 
+async def check_body() -> None:
+    """The site has no uploads: a body over MAX_CONTENT_LENGTH is refused (413) before anything
+    reads it, and a form that is not valid UTF-8 is a bad request (400), not a CSRF failure."""
+    if request.method not in UNSAFE_METHODS:
+        return
+    if (request.content_length or 0) > current_app.config["MAX_CONTENT_LENGTH"]:
+        abort(413)
+    if request.mimetype == "application/x-www-form-urlencoded":
+        body = await request.get_data(as_text=False)  # a chunked body over the limit raises 413
+        try:
+            parse_qsl(body.decode("ascii"), keep_blank_values=True, encoding="utf-8", errors="strict")
+        except (UnicodeDecodeError, ValueError):
+            abort(400)
+
+
 async def check_csrf() -> None:
     if request.method not in UNSAFE_METHODS:
         return
+    if request.routing_exception is not None:
+        return  # no such page or method: nothing will change, let the 404 or 405 speak
     expected = session.get(CSRF_FIELD)
     sent = request.headers.get(CSRF_HEADER)
     if sent is None:
@@ -49,11 +67,34 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+VALID_HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_-]{1,63}(\.[A-Za-z0-9_-]{1,63})*\.?)(:[0-9]{1,5})?")
+
+
+class RejectBadHost:
+    """ASGI middleware: a Host header that is no host name (a 64-character label, "a..b",
+    "[::1") is a 400 before the framework builds URLs from it (where it would be a 500)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            host = dict(scope["headers"]).get(b"host")
+            if host is not None and not (len(host) <= 260 and VALID_HOST.fullmatch(host.decode("latin-1"))):
+                await send({"type": "http.response.start", "status": 400,
+                            "headers": [(b"content-type", b"text/plain; charset=utf-8")]})
+                await send({"type": "http.response.body", "body": b"Bad request: invalid Host header.\n"})
+                return
+        await self.app(scope, receive, send)
+
+
 def init_app(app: Quart) -> None:
     app.jinja_env.globals["csrf_token"] = csrf_token
+    app.asgi_app = RejectBadHost(app.asgi_app)
 
     @app.before_request
-    async def _csrf_protect() -> None:
+    async def _check_request() -> None:
+        await check_body()
         await check_csrf()
 
     @app.after_request
@@ -62,4 +103,11 @@ def init_app(app: Quart) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        if app.config["HSTS_SECONDS"]:
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={app.config['HSTS_SECONDS']}")
+        if request.endpoint != "static":
+            # Every page carries its browser's CSRF token, and many show who is logged in: no
+            # shared cache may keep it, and no cache may hand it to another cookie.
+            response.vary.add("Cookie")
+            response.headers.setdefault("Cache-Control", "private, no-store")
         return response

@@ -8,8 +8,8 @@ from microblog.posts import Post
 
 @pytest.fixture
 def app_config(app_config):
-    # Let unhandled errors reach the 500 handler, as in production.
-    return {**app_config, "PROPAGATE_EXCEPTIONS": False}
+    # Let unhandled errors reach the 500 handler, as in production, where admins are told.
+    return {**app_config, "PROPAGATE_EXCEPTIONS": False, "ADMINS": ["admin@example.com"]}
 
 
 async def make_posting_fail(db):
@@ -50,6 +50,17 @@ async def test_server_error_page_and_fragment(app, db, client):
     response = await client.get("/index")
     assert response.status_code == 200
     assert await db.scalar(select(func.count()).select_from(Post)) == 0
+
+
+async def test_the_500_page_says_admins_were_told_only_when_there_are_some(app, db, client):
+    await make_user(db, "alice")
+    await login(client, "alice")
+    await make_posting_fail(db)
+    app.config["ADMINS"] = []
+    response = await post(client, "/post", {"post": "this will fail"})
+    assert response.status_code == 500
+    page = await text_of(response)
+    assert "administrator" not in page and "Sorry for the inconvenience! Please try again later." in page
 
 
 async def test_not_found_page_and_fragment(client):

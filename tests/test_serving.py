@@ -5,6 +5,7 @@ import random
 import re
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -193,3 +194,53 @@ def test_clients_that_hang_up_leave_no_errors(tmp_path, servers):
     assert httpx.get(server.url + "/explore").status_code == 200
     server.stop()
     assert "Traceback" not in server.log.read_text(), server.log.read_text()[-6000:]
+
+
+def test_reset_tokens_stay_out_of_the_access_log(tmp_path, servers):
+    """The token of a reset link is a password for an hour: the access log keeps neither the
+    request line nor the Referer of what the reset page loads."""
+    env = environment(tmp_path)
+    release(env, tmp_path)
+    server = servers(env, tmp_path / "web.log")
+    server.wait_ready()
+    token = "SeCrEtToKeN.abc-123_xyz"
+    httpx.get(f"{server.url}/auth/reset_password/{token}")
+    httpx.get(f"{server.url}/static/app.css", headers={"Referer": f"{server.url}/auth/reset_password/{token}"})
+    server.stop()
+    log = server.log.read_text()
+    assert '"GET /auth/reset_password/… 1.1" 303' in log  # the line is there…
+    assert token not in log  # …without the token
+
+
+def test_a_malformed_host_is_a_400_without_a_traceback(tmp_path, servers):
+    env = environment(tmp_path)
+    release(env, tmp_path)
+    server = servers(env, tmp_path / "web.log")
+    server.wait_ready()
+
+    async def raw(host: str) -> bytes:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(f"GET /explore HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+        answer = await reader.read()
+        writer.close()
+        return answer
+
+    for host in ["a" * 64 + ".example", "a..b", "[::1"]:
+        assert asyncio.run(raw(host)).startswith(b"HTTP/1.1 400"), host
+    server.stop()
+    assert "Traceback" not in server.log.read_text()
+
+
+def test_language_profiles_are_loaded_before_the_first_post(tmp_path):
+    """The first post of a worker does not pay for loading langdetect's profiles (about 1 s)."""
+    script = (
+        "import asyncio, langdetect.detector_factory as f\n"
+        "from microblog import create_app\n"
+        "app = create_app({'TESTING': True, 'JOBS_RUN_IN_WEB': False,"
+        f" 'DATABASE_URL': 'sqlite+aiosqlite:///{tmp_path / 'x.sqlite'}'}})\n"
+        "assert f._factory is None\n"
+        "asyncio.run(app.startup())\n"
+        "print('loaded' if f._factory is not None else 'not loaded')\n")
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60)
+    assert result.stdout.strip() == "loaded", result.stderr

@@ -7,6 +7,7 @@ from sqlalchemy import Index, String, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..db import Base, UTCDateTime, insert_or_ignore, savepoint, utcnow
 from .passwords import hash_password, verify_password
@@ -138,12 +139,18 @@ class User(Base):
         return f"{base}{n}"
 
     def seen_now(self, now: datetime | None = None, every: timedelta = timedelta(minutes=1)) -> bool:
-        """Record a visit, at most once a minute; True when something changed."""
+        """A visit: True (and `last_seen` moved on, in memory only) at most once a minute; the
+        caller saves it with `record_visit`."""
         now = now or utcnow()
         if self.last_seen is None or now - self.last_seen >= every:
-            self.last_seen = now
+            set_committed_value(self, "last_seen", now)
             return True
         return False
+
+    @classmethod
+    async def record_visit(cls, db: AsyncSession, user_id: int, when: datetime) -> None:
+        await db.execute(update(cls).where(cls.id == user_id).values(last_seen=when)
+                         .execution_options(synchronize_session=False))
 
 
 # Nicknames are unique whatever their case: "John" and "john" are the same person.

@@ -59,7 +59,11 @@ async def _follow_action(nickname: str, following: bool):
     db = get_session()
     user = await User.by_nickname(db, nickname)
     if user is None:
-        raise Refused(404, _("User %(nickname)s not found.", nickname=nickname), url_for("posts.index"))
+        # A name that could be someone's is said back; any other text is not (no phishing
+        # sentences in the site's own alert, no cookie-sized flashes).
+        message = (_("User %(nickname)s not found.", nickname=nickname) if User.nickname_is_valid(nickname)
+                   else _("User not found."))
+        raise Refused(404, message, url_for("posts.index"))
     if request.method == "GET":  # an old link: confirm, since no GET changes anything
         return await render("follows/confirm_follow.html", user=user, follow=following,
                             title=_("Follow %(nickname)s", nickname=user.nickname) if following

@@ -1,6 +1,9 @@
 """Posts: publishing and deleting them, the home timeline and explore."""
+import asyncio
+
 from quart import Quart
 
+from .language import detect_language_sync
 from .models import POST_MAX, Post
 from .routes import bp, get_post, post_list
 
@@ -9,3 +12,9 @@ __all__ = ["POST_MAX", "Post", "get_post", "init_app", "post_list"]
 
 def init_app(app: Quart) -> None:
     app.register_blueprint(bp)
+
+    @app.before_serving
+    async def _load_language_profiles() -> None:
+        # langdetect reads its profiles on first use (about a second): before the first post,
+        # not during it.
+        await asyncio.to_thread(detect_language_sync, "loading the language profiles now")

@@ -4,9 +4,10 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Select, String, delete, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..accounts.models import User
-from ..db import Base, UTCDateTime, utcnow
+from ..db import Base, UTCDateTime, insert_or_ignore, utcnow
 from ..follows.models import followed_ids
 from .language import detect_language
 
@@ -18,6 +19,8 @@ class Post(Base):
     __table_args__ = (
         Index("ix_post_user_id_timestamp_id", "user_id", "timestamp", "id"),
         Index("ix_post_timestamp_id", "timestamp", "id"),
+        # One rendered post form makes one post, however often it is sent (a double click).
+        Index("ix_post_user_id_submission", "user_id", "submission", unique=True),
         {"sqlite_autoincrement": True},  # never reuse a deleted post's id (old links, cursors)
     )
 
@@ -26,6 +29,7 @@ class Post(Base):
     timestamp: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
     language: Mapped[str] = mapped_column(String(8), default="")
+    submission: Mapped[str | None] = mapped_column(String(32))  # the form's one-time token
 
     author: Mapped[User] = relationship(lazy="raise")
 
@@ -33,12 +37,17 @@ class Post(Base):
         return f"<Post {self.id} by {self.user_id}>"
 
     @classmethod
-    async def publish(cls, db: AsyncSession, author: User, body: str) -> "Post":
-        """A new post by `author` (staged), with its language detected."""
-        post = cls(body=body, author=author, user_id=author.id, timestamp=utcnow(),
-                   language=await detect_language(body))
-        db.add(post)
-        await db.flush()  # its id, for the answer
+    async def publish(cls, db: AsyncSession, author: User, body: str,
+                      submission: str | None = None) -> "Post | None":
+        """A new post by `author` (staged), with its language detected; None when the form with
+        this `submission` token has already made its post (sent twice: one post, quietly)."""
+        post_id = await db.scalar(insert_or_ignore(db, cls).values(
+            body=body, user_id=author.id, timestamp=utcnow(), submission=submission or None,
+            language=await detect_language(body)).returning(cls.id))
+        if post_id is None:
+            return None
+        post = await db.get_one(cls, post_id)
+        set_committed_value(post, "author", author)
         return post
 
     def deletable_by(self, user: User | None) -> bool:

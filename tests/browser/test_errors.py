@@ -17,7 +17,7 @@ from .support import assert_not_reloaded, log_in, mark_page, publish_quickly, re
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
 NETWORK_MESSAGE = "Could not reach the server. Try again."
-SERVER_MESSAGE = "The administrator has been notified. Sorry for the inconvenience!"  # the app's 500 fragment
+SERVER_MESSAGE = "Sorry for the inconvenience! Please try again later."  # the app's 500 fragment (no ADMINS set)
 PROXY_MESSAGE = "Something went wrong on the server. Try again."  # app.js, for an error page not from the app
 ERROR_PAGE_TITLE = "An unexpected error has occurred"
 
