@@ -59,6 +59,11 @@ def from_environment(instance_path: str) -> dict:
         "JOBS_RETRY_SECONDS": float(env("JOBS_RETRY_SECONDS") or 30),
         "JOBS_MAX_ATTEMPTS": int(env("JOBS_MAX_ATTEMPTS") or 10),
         "SLOW_QUERY_SECONDS": float(env("SLOW_QUERY_SECONDS") or 0.5),
+        # Passing database trouble is a 503 after a few seconds, never a hung site.
+        "DB_BUSY_TIMEOUT_MS": int(env("DB_BUSY_TIMEOUT_MS") or 5000),  # SQLite: wait for a writer
+        "DB_STATEMENT_TIMEOUT_MS": int(env("DB_STATEMENT_TIMEOUT_MS") or 5000),  # PostgreSQL
+        "DB_LOCK_TIMEOUT_MS": int(env("DB_LOCK_TIMEOUT_MS") or 3000),  # PostgreSQL
+        "DB_POOL_TIMEOUT": float(env("DB_POOL_TIMEOUT") or 5),  # seconds to wait for a free connection
         "PASSWORD_HASH_TIME_COST": int(env("PASSWORD_HASH_TIME_COST") or 2),
         "PASSWORD_HASH_MEMORY_COST": int(env("PASSWORD_HASH_MEMORY_COST") or 19456),
         "RESET_TOKEN_MAX_AGE": int(env("RESET_TOKEN_MAX_AGE") or 3600),

@@ -10,6 +10,7 @@ import asyncio
 import logging
 import time
 from contextlib import asynccontextmanager
+from functools import partial
 from datetime import datetime, timezone
 from typing import Any, AsyncIterator, Awaitable, Callable
 
@@ -18,6 +19,7 @@ from sqlalchemy import DateTime, MetaData, TypeDecorator, event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -65,20 +67,30 @@ class Base(DeclarativeBase):
 
 # --- engine --------------------------------------------------------------------------------
 
-def make_engine(url: str, slow_query_seconds: float | None = None) -> AsyncEngine:
-    engine = create_async_engine(url, pool_pre_ping=not url.startswith("sqlite"))
-    if engine.dialect.name == "sqlite":
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+def make_engine(url: str, slow_query_seconds: float | None = None, *, busy_timeout_ms: int = 5000,
+                statement_timeout_ms: int = 0, lock_timeout_ms: int = 0,
+                pool_timeout: float = 30) -> AsyncEngine:
+    """An engine; SQL parameters (post texts, ids) never reach the logs. The timeouts are the
+    web app's (a lock held elsewhere must not hang every request); migrations run without them."""
+    options: dict = {"hide_parameters": True}
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, **options)
+        event.listen(engine.sync_engine, "connect", partial(_sqlite_pragmas, busy_timeout_ms=busy_timeout_ms))
+    else:
+        settings = {name: str(value) for name, value in (
+            ("statement_timeout", statement_timeout_ms), ("lock_timeout", lock_timeout_ms)) if value}
+        engine = create_async_engine(url, pool_pre_ping=True, pool_timeout=pool_timeout,
+                                     connect_args={"server_settings": settings} if settings else {}, **options)
     if slow_query_seconds:
         _log_slow_queries(engine.sync_engine, slow_query_seconds)
     return engine
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection, _record, busy_timeout_ms: int = 5000) -> None:
     # WAL and a busy timeout let several workers write; foreign keys make cascades real.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
@@ -99,7 +111,11 @@ def _log_slow_queries(engine: Engine, threshold: float) -> None:
 
 async def open_engine(app: Quart) -> None:
     """This process's engine and session factory (each Hypercorn worker, or a CLI command)."""
-    app.extensions["db_engine"] = make_engine(app.config["DATABASE_URL"], app.config.get("SLOW_QUERY_SECONDS"))
+    config = app.config
+    app.extensions["db_engine"] = make_engine(
+        config["DATABASE_URL"], config.get("SLOW_QUERY_SECONDS"), busy_timeout_ms=config["DB_BUSY_TIMEOUT_MS"],
+        statement_timeout_ms=config["DB_STATEMENT_TIMEOUT_MS"], lock_timeout_ms=config["DB_LOCK_TIMEOUT_MS"],
+        pool_timeout=config["DB_POOL_TIMEOUT"])
     app.extensions["db_sessionmaker"] = async_sessionmaker(app.extensions["db_engine"], expire_on_commit=False)
 
 
@@ -195,24 +211,34 @@ async def end_request_session(success: bool) -> None:
 
 
 async def _close(session: AsyncSession) -> None:
+    """Close the request's session: its one owner, once. A dead connection closes quietly."""
     session.info.pop("on_commit", None)
     ending = session.info.pop("ending", None)
     if ending is not None:
         await asyncio.wait([ending])  # its outcome was the request's to report
-    await session.close()
+    try:
+        await session.close()
+    except Exception as error:
+        log.warning("could not close a database session cleanly: %s", error)
+
+
+BUSY_SIGNS = ("database is locked", "statement timeout", "lock timeout", "canceling statement",
+              "queuepool limit", "connection timed out")
 
 
 def unavailability(error: BaseException | None) -> str | None:
-    """"read-only" or "unreachable" when `error` says the database cannot serve the request (a
-    passing trouble, answered 503), else None."""
+    """What passing trouble `error` is — "read-only", "unreachable" or "busy" (locked, timed out,
+    no free connection) — answered 503; None for anything else."""
     seen = set()
     while error is not None and id(error) not in seen:
         seen.add(id(error))
         text = str(error).lower()
         if "readonly" in text or "read-only" in text:
             return "read-only"
+        if any(sign in text for sign in BUSY_SIGNS) or isinstance(error, (TimeoutError, SQLAlchemyTimeout)):
+            return "busy"
         if isinstance(error, OSError) or "unable to open database file" in text or getattr(
-                error, "connection_invalidated", False):
+                error, "connection_invalidated", False) or "connection was closed" in text:
             return "unreachable"
         error = error.__cause__ or error.__context__ or getattr(error, "orig", None)
     return None
@@ -223,10 +249,7 @@ async def discard_request_session() -> None:
     or its connection is in; the error page opens a fresh one if it needs the database."""
     session = g.pop("db_session", None)
     if session is not None:
-        try:
-            await asyncio.shield(_close(session))
-        except Exception:
-            log.warning("could not close a failed request's session", exc_info=True)
+        await asyncio.shield(_close(session))
 
 
 def init_app(app: Quart) -> None:

@@ -73,6 +73,9 @@ def init_app(app: Quart) -> None:
         if trouble == "read-only":
             return await _unavailable(_("The site is read-only for now"), _(
                 "You can read, but nothing can be saved at the moment. Please try again later."))
+        if trouble == "busy":
+            return await _unavailable(_("The site is busy"), _(
+                "The site is busy at the moment. Please try again in a moment."))
         if trouble == "unreachable":
             return await _unavailable(_("The site is having trouble"), _(
                 "The site cannot reach its database at the moment. Please try again in a minute."))

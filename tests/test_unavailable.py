@@ -5,6 +5,7 @@ import pytest
 
 from conftest import TEST_CONFIG, free_port, login, make_post, make_user, post, reset_schema, text_of
 from microblog import create_app
+from microblog.db import make_engine
 
 READ_ONLY = "The site is read-only for now"
 UNREACHABLE = "The site cannot reach its database at the moment."
@@ -67,3 +68,38 @@ async def test_an_unreachable_database_is_a_503_saying_so(url, admins):
         assert "The administrator has been notified" not in page
         response = await client.get("/explore", headers={"HX-Request": "true"})
         assert response.status_code == 503 and "<html" not in await text_of(response)
+
+
+BUSY = "The site is busy at the moment. Please try again in a moment."
+
+
+async def test_a_database_locked_elsewhere_is_a_503_after_a_short_wait(database_url):
+    """A write lock held by someone else (a backup, a migration): writes wait their timeout, then
+    get a clear 503; on SQLite (WAL) reads go on meanwhile."""
+    await reset_schema(database_url)
+    app = create_app({**config(database_url), "DB_BUSY_TIMEOUT_MS": 300, "DB_LOCK_TIMEOUT_MS": 300})
+    async with app.test_app():
+        async with app.extensions["db_sessionmaker"]() as db:
+            await make_user(db, "alice")
+        client = app.test_client()
+        assert (await login(client, "alice")).status_code == 303
+        await client.get("/index")
+
+        engine = make_engine(database_url)
+        async with engine.connect() as holder:
+            if engine.dialect.name == "sqlite":
+                await holder.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                await holder.exec_driver_sql("BEGIN")
+                await holder.exec_driver_sql("LOCK TABLE post IN ACCESS EXCLUSIVE MODE")
+            response = await post(client, "/post", {"post": "while locked"})
+            assert response.status_code == 503
+            assert response.headers["Retry-After"] == "60"
+            assert BUSY in await text_of(response)
+            response = await post(client, "/post", {"post": "while locked"}, htmx=True)
+            assert response.status_code == 503 and BUSY in await text_of(response)
+            if engine.dialect.name == "sqlite":
+                assert (await client.get("/index")).status_code == 200
+            await holder.rollback()
+        await engine.dispose()
+        assert (await post(client, "/post", {"post": "after the lock"})).status_code == 303

@@ -37,16 +37,17 @@ class Post(Base):
         return f"<Post {self.id} by {self.user_id}>"
 
     @classmethod
-    async def publish(cls, db: AsyncSession, author: User, body: str,
-                      submission: str | None = None) -> "Post | None":
-        """A new post by `author` (staged), with its language detected; None when the form with
-        this `submission` token has already made its post (sent twice: one post, quietly)."""
+    async def publish(cls, db: AsyncSession, author: User, body: str, submission: str | None = None) -> "Post":
+        """A new post by `author` (staged), with its language detected. A form sent again with the
+        same `submission` token (a double click, a retry after a cut connection) makes no second
+        post: the answer is the post it made the first time."""
         post_id = await db.scalar(insert_or_ignore(db, cls).values(
             body=body, user_id=author.id, timestamp=utcnow(), submission=submission or None,
             language=await detect_language(body)).returning(cls.id))
         if post_id is None:
-            return None
-        post = await db.get_one(cls, post_id)
+            post = await db.scalar(select(cls).where(cls.user_id == author.id, cls.submission == submission))
+        else:
+            post = await db.get_one(cls, post_id)
         set_committed_value(post, "author", author)
         return post
 

@@ -59,10 +59,8 @@ async def _publish():
         return await post_list("posts/index.html", Post.timeline(g.user), form=form, status=422,
                                title=_("Home"), list_endpoint="posts.index")
     post = await Post.publish(get_session(), g.user, form.post.data, form.submission.data)
-    # The same form sent again (a double click without JavaScript) is the same success.
     return await answer(_("Your post is now live!"), url_for("posts.index"),
-                        fragment="posts/_post_published.html" if post else "_announce.html",
-                        post=post, form=PostForm())
+                        fragment="posts/_post_published.html", post=post, form=PostForm())
 
 
 @bp.route("/explore")
