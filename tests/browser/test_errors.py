@@ -139,6 +139,15 @@ async def test_server_error_on_post_with_htmx(new_page, posts_refused):
     await assert_not_reloaded(page)
     assert "boom" in server.log.read_text()[log_start:], "the 500 did not come from the refused insert"
 
+    # The database works again: the same post goes through and the stale message goes.
+    run_sql(server.database, "DROP TRIGGER fail_posts")
+    await page.get_by_role("button", name="Submit").click()
+    await expect(page.locator("#posts article").first).to_contain_text(body)
+    await expect(page.get_by_role("alert")).to_have_count(0)
+    await expect(page.get_by_label("Say something")).to_have_value("")
+    await assert_one_page(page)
+    await assert_not_reloaded(page)
+
 
 async def test_server_error_on_post_without_javascript(new_page, posts_refused):
     server = posts_refused
@@ -254,3 +263,72 @@ async def test_the_apps_error_text_is_shown_as_text_only(new_page):
     await expect(message.locator("*")).to_have_count(0)  # no element from the response
     await expect(flashes(page).get_by_role("alert")).to_have_count(0)
     await assert_not_reloaded(page)
+
+
+async def test_the_apps_full_error_page_is_never_swapped_in(new_page):
+    """A whole page of the app's (its layout, a navbar, an h1) answered to an htmx request, as a
+    misrouted request or a cache could: kept out like a proxy's page, with the generic message."""
+    page, problems, star = await fan_on_profile_of_star(new_page)
+    problems.allow_console_error(status_logged(500))
+    full_page = await (await page.request.get("/no/such/page")).text()
+    assert "<nav" in full_page and "Sorry, that page does not exist." in full_page
+    await page.route(re.compile(rf"/user/{star}/follow$"), lambda route: route.fulfill(
+        status=500, content_type="text/html", body=full_page))
+
+    await follow_box(page).get_by_role("button", name=f"Follow {star}", exact=True).click()
+
+    await expect(message_after(follow_form(page))).to_have_text(PROXY_MESSAGE)
+    await expect(page.get_by_text("Sorry, that page does not exist.")).to_have_count(0)
+    await expect(page.get_by_role("alert")).to_have_count(1)
+    await expect(follow_box(page).get_by_role("button", name=f"Follow {star}", exact=True)).to_be_visible()
+    await assert_one_page(page)
+    await assert_not_reloaded(page)
+
+
+async def test_deleting_a_post_that_is_already_gone_keeps_it_and_says_so(new_page, server):
+    """The app's own refusal (404, "Post not found.") for a hx-swap="delete" target: the message
+    is shown by the button and the article is not removed by the failed request."""
+    page, problems = await new_page(js=True)
+    problems.allow_console_error(status_logged(404))
+    await sign_up(page, "twotabs")
+    body = unique("Deleted in another tab")
+    await publish_quickly(page, [body])
+    await page.reload()
+    await mark_page(page)
+    page.on("dialog", lambda dialog: dialog.accept())
+    run_sql(server.database, "DELETE FROM post WHERE body = ?", body)
+    article = page.locator("#posts article", has_text=body)
+
+    async with page.expect_response(re.compile(r"/post/\d+/delete$")) as answer:
+        await article.get_by_role("button", name="Delete").click()
+    assert (await answer.value).status == 404
+
+    await expect(message_after(article.locator("form"))).to_have_text("Post not found.")
+    await expect(article).to_have_count(1)
+    await expect(page.get_by_role("alert")).to_have_count(1)
+    await expect(flashes(page).get_by_role("alert")).to_have_count(0)
+    await assert_one_page(page)
+    await assert_not_reloaded(page)
+
+
+async def test_logged_out_meanwhile_goes_to_the_login_page(new_page, server):
+    """A 401 with HX-Redirect (the log-in cookie stopped working: the password changed in another
+    tab): htmx follows it to the login page, which brings the user back here afterwards."""
+    other, _ = await new_page(js=False)
+    star = unique("star")
+    await register(other, star)
+    page, problems = await new_page(js=True)
+    problems.allow_console_error(status_logged(401))
+    fan = await sign_up(page, "fan")
+    await page.goto(f"/user/{star}")
+    await mark_page(page)
+    run_sql(server.database, "UPDATE user SET password_hash = 'changed elsewhere' WHERE nickname = ?", fan)
+
+    async with page.expect_response(re.compile(rf"/user/{star}/follow$")) as answer:
+        await follow_box(page).get_by_role("button", name=f"Follow {star}", exact=True).click()
+    assert (await answer.value).status == 401
+
+    await expect(page).to_have_url(re.compile(rf"/auth/login\?next=(/|%2F)user(/|%2F){star}$"))
+    await expect(page.get_by_role("button", name="Sign In")).to_be_visible()
+    await expect(page.get_by_role("alert")).to_have_count(0)
+    await assert_one_page(page)
