@@ -1,6 +1,6 @@
 """What the browser shows when an htmx action fails: a short message right after the form that
 was used (app.js), never an error page swapped into the small part of the page the action
-targets, and nothing removed or replaced.
+targets (htmx's noSwap), and nothing removed or replaced.
 
 htmx 4 swaps 4xx/5xx answers by default, so each failure below is a real one: a stopped
 server, a database that refuses the insert, a user deleted meanwhile, a proxy's error page.
@@ -189,7 +189,7 @@ async def test_following_a_deleted_user_shows_a_short_message(new_page, server):
 
 
 async def test_an_error_page_not_from_the_app_is_never_swapped_in(new_page):
-    """A reverse proxy's 502 page (no HX-Retarget): app.js keeps it out and says so; once the
+    """A reverse proxy's 502 page (no HX-Retarget): kept out, with the generic message; once the
     proxy is back, the next click works and the stale message goes."""
     page, problems, star = await fan_on_profile_of_star(new_page)
     problems.allow_console_error(status_logged(502))
@@ -332,3 +332,24 @@ async def test_logged_out_meanwhile_goes_to_the_login_page(new_page, server):
     await expect(page.get_by_role("button", name="Sign In")).to_be_visible()
     await expect(page.get_by_role("alert")).to_have_count(0)
     await assert_one_page(page)
+
+
+async def test_parts_of_a_foreign_page_are_not_swapped_in_either(new_page):
+    """noSwap stops only the main swap: a page that is not the app's answer (here a 503 page of
+    another htmx site behind the same proxy) must not get its <hx-partial> or hx-swap-oob parts in."""
+    page, problems, star = await fan_on_profile_of_star(new_page)
+    problems.allow_console_error(status_logged(503))
+    await page.route(re.compile(rf"/user/{star}/follow$"), lambda route: route.fulfill(
+        status=503, content_type="text/html",
+        body='<h1>Maintenance</h1><hx-partial hx-target="#flashes" hx-swap="beforeend"><p>partial got in</p>'
+             '</hx-partial><div id="content" hx-swap-oob="true">oob got in</div>'))
+
+    await follow_box(page).get_by_role("button", name=f"Follow {star}", exact=True).click()
+
+    await expect(message_after(follow_form(page))).to_have_text(PROXY_MESSAGE)
+    await expect(page.get_by_text("partial got in")).to_have_count(0)
+    await expect(page.get_by_text("oob got in")).to_have_count(0)
+    await expect(page.get_by_text("Maintenance")).to_have_count(0)
+    await expect(page.get_by_role("heading", level=1)).to_have_text(star)
+    await assert_one_page(page)
+    await assert_not_reloaded(page)
