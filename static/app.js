@@ -18,11 +18,10 @@ function say(source, text) {
   anchor ? anchor.after(message) : flashes.append(message);
 }
 
-// The text of one of the app's own error fragments (it says HX-Retarget), read in a detached
+// The app's own error answer is <p data-message> (errors/_fragment.html), read in a detached
 // document; anything else (a proxy's 502 page, a whole page) gets the generic message.
 function messageOf(ctx) {
-  const own = ctx.response.headers.get("HX-Retarget") &&
-    new DOMParser().parseFromString(ctx.text, "text/html").querySelector(".alert");
+  const own = new DOMParser().parseFromString(ctx.text, "text/html").querySelector("[data-message]");
   return own?.textContent.trim() || document.body.dataset.msgServer;
 }
 

@@ -189,8 +189,8 @@ async def test_following_a_deleted_user_shows_a_short_message(new_page, server):
 
 
 async def test_an_error_page_not_from_the_app_is_never_swapped_in(new_page):
-    """A reverse proxy's 502 page (no HX-Retarget): kept out, with the generic message; once the
-    proxy is back, the next click works and the stale message goes."""
+    """A reverse proxy's 502 page (not the app's <p data-message>): kept out, with the generic
+    message; once the proxy is back, the next click works and the stale message goes."""
     page, problems, star = await fan_on_profile_of_star(new_page)
     problems.allow_console_error(status_logged(502))
     follow_url = re.compile(rf"/user/{star}/follow$")
@@ -248,13 +248,12 @@ async def test_a_foreign_4xx_on_delete_keeps_the_post(new_page):
 
 
 async def test_the_apps_error_text_is_shown_as_text_only(new_page):
-    """The message comes from the app's fragment (HX-Retarget) as text: markup in it stays text."""
+    """The message comes from the app's fragment (<p data-message>) as text: markup in it stays text."""
     page, problems, star = await fan_on_profile_of_star(new_page)
     problems.allow_console_error(status_logged(500))
     await page.route(re.compile(rf"/user/{star}/follow$"), lambda route: route.fulfill(
-        status=500, content_type="text/html", headers={"HX-Retarget": "#flashes", "HX-Reswap": "beforeend"},
-        body='<div class="alert alert-danger" role="alert">Broken &lt;b&gt;here&lt;/b&gt; <i>now</i>'
-             '<img src="/nothing.png" alt=""></div>'))
+        status=500, content_type="text/html",
+        body='<p data-message>Broken &lt;b&gt;here&lt;/b&gt; <i>now</i><img src="/nothing.png" alt=""></p>'))
 
     await follow_box(page).get_by_role("button", name=f"Follow {star}", exact=True).click()
 
