@@ -101,12 +101,9 @@ def _page_to_return_to() -> str:
 
 
 async def error_response(status: int, title: str, message: str):
-    """The error page, or for htmx a short message (never a full page inside a small target).
-
-    static/app.js shows the fragment's text next to what was clicked; HX-Retarget marks the
-    fragment as the site's own (a proxy's error page gets a generic message instead), and
-    sends it to the flash area should the script be missing."""
+    """The error page, or for htmx only the message (never a page inside a small target): htmx
+    swaps no 4xx/5xx answer (noSwap in base.html), and static/app.js, the one place that decides
+    where messages go, shows the fragment's text next to what was clicked."""
     if is_htmx():
-        return await render("errors/_fragment.html", status=status, message=message,
-                            headers={"HX-Retarget": "#flashes", "HX-Reswap": "beforeend"})
+        return await render("errors/_fragment.html", status=status, message=message)
     return await render("errors/error.html", status=status, title=title, message=message)

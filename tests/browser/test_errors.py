@@ -1,6 +1,6 @@
 """What the browser shows when an htmx action fails: a short message right after the form that
 was used (app.js), never an error page swapped into the small part of the page the action
-targets, and nothing removed or replaced.
+targets (htmx's noSwap), and nothing removed or replaced.
 
 htmx 4 swaps 4xx/5xx answers by default, so each failure below is a real one: a stopped
 server, a database that refuses the insert, a user deleted meanwhile, a proxy's error page.
@@ -139,6 +139,15 @@ async def test_server_error_on_post_with_htmx(new_page, posts_refused):
     await assert_not_reloaded(page)
     assert "boom" in server.log.read_text()[log_start:], "the 500 did not come from the refused insert"
 
+    # The database works again: the same post goes through and the stale message goes.
+    run_sql(server.database, "DROP TRIGGER fail_posts")
+    await page.get_by_role("button", name="Submit").click()
+    await expect(page.locator("#posts article").first).to_contain_text(body)
+    await expect(page.get_by_role("alert")).to_have_count(0)
+    await expect(page.get_by_label("Say something")).to_have_value("")
+    await assert_one_page(page)
+    await assert_not_reloaded(page)
+
 
 async def test_server_error_on_post_without_javascript(new_page, posts_refused):
     server = posts_refused
@@ -180,8 +189,8 @@ async def test_following_a_deleted_user_shows_a_short_message(new_page, server):
 
 
 async def test_an_error_page_not_from_the_app_is_never_swapped_in(new_page):
-    """A reverse proxy's 502 page (no HX-Retarget): app.js keeps it out and says so; once the
-    proxy is back, the next click works and the stale message goes."""
+    """A reverse proxy's 502 page (not the app's <p data-message>): kept out, with the generic
+    message; once the proxy is back, the next click works and the stale message goes."""
     page, problems, star = await fan_on_profile_of_star(new_page)
     problems.allow_console_error(status_logged(502))
     follow_url = re.compile(rf"/user/{star}/follow$")
@@ -239,13 +248,12 @@ async def test_a_foreign_4xx_on_delete_keeps_the_post(new_page):
 
 
 async def test_the_apps_error_text_is_shown_as_text_only(new_page):
-    """The message comes from the app's fragment (HX-Retarget) as text: markup in it stays text."""
+    """The message comes from the app's fragment (<p data-message>) as text: markup in it stays text."""
     page, problems, star = await fan_on_profile_of_star(new_page)
     problems.allow_console_error(status_logged(500))
     await page.route(re.compile(rf"/user/{star}/follow$"), lambda route: route.fulfill(
-        status=500, content_type="text/html", headers={"HX-Retarget": "#flashes", "HX-Reswap": "beforeend"},
-        body='<div class="alert alert-danger" role="alert">Broken &lt;b&gt;here&lt;/b&gt; <i>now</i>'
-             '<img src="/nothing.png" alt=""></div>'))
+        status=500, content_type="text/html",
+        body='<p data-message>Broken &lt;b&gt;here&lt;/b&gt; <i>now</i><img src="/nothing.png" alt=""></p>'))
 
     await follow_box(page).get_by_role("button", name=f"Follow {star}", exact=True).click()
 
@@ -253,4 +261,94 @@ async def test_the_apps_error_text_is_shown_as_text_only(new_page):
     await expect(message).to_have_text("Broken <b>here</b> now")
     await expect(message.locator("*")).to_have_count(0)  # no element from the response
     await expect(flashes(page).get_by_role("alert")).to_have_count(0)
+    await assert_not_reloaded(page)
+
+
+async def test_the_apps_full_error_page_is_never_swapped_in(new_page):
+    """A whole page of the app's (its layout, a navbar, an h1) answered to an htmx request, as a
+    misrouted request or a cache could: kept out like a proxy's page, with the generic message."""
+    page, problems, star = await fan_on_profile_of_star(new_page)
+    problems.allow_console_error(status_logged(500))
+    full_page = await (await page.request.get("/no/such/page")).text()
+    assert "<nav" in full_page and "Sorry, that page does not exist." in full_page
+    await page.route(re.compile(rf"/user/{star}/follow$"), lambda route: route.fulfill(
+        status=500, content_type="text/html", body=full_page))
+
+    await follow_box(page).get_by_role("button", name=f"Follow {star}", exact=True).click()
+
+    await expect(message_after(follow_form(page))).to_have_text(PROXY_MESSAGE)
+    await expect(page.get_by_text("Sorry, that page does not exist.")).to_have_count(0)
+    await expect(page.get_by_role("alert")).to_have_count(1)
+    await expect(follow_box(page).get_by_role("button", name=f"Follow {star}", exact=True)).to_be_visible()
+    await assert_one_page(page)
+    await assert_not_reloaded(page)
+
+
+async def test_deleting_a_post_that_is_already_gone_keeps_it_and_says_so(new_page, server):
+    """The app's own refusal (404, "Post not found.") for a hx-swap="delete" target: the message
+    is shown by the button and the article is not removed by the failed request."""
+    page, problems = await new_page(js=True)
+    problems.allow_console_error(status_logged(404))
+    await sign_up(page, "twotabs")
+    body = unique("Deleted in another tab")
+    await publish_quickly(page, [body])
+    await page.reload()
+    await mark_page(page)
+    page.on("dialog", lambda dialog: dialog.accept())
+    run_sql(server.database, "DELETE FROM post WHERE body = ?", body)
+    article = page.locator("#posts article", has_text=body)
+
+    async with page.expect_response(re.compile(r"/post/\d+/delete$")) as answer:
+        await article.get_by_role("button", name="Delete").click()
+    assert (await answer.value).status == 404
+
+    await expect(message_after(article.locator("form"))).to_have_text("Post not found.")
+    await expect(article).to_have_count(1)
+    await expect(page.get_by_role("alert")).to_have_count(1)
+    await expect(flashes(page).get_by_role("alert")).to_have_count(0)
+    await assert_one_page(page)
+    await assert_not_reloaded(page)
+
+
+async def test_logged_out_meanwhile_goes_to_the_login_page(new_page, server):
+    """A 401 with HX-Redirect (the log-in cookie stopped working: the password changed in another
+    tab): htmx follows it to the login page, which brings the user back here afterwards."""
+    other, _ = await new_page(js=False)
+    star = unique("star")
+    await register(other, star)
+    page, problems = await new_page(js=True)
+    problems.allow_console_error(status_logged(401))
+    fan = await sign_up(page, "fan")
+    await page.goto(f"/user/{star}")
+    await mark_page(page)
+    run_sql(server.database, "UPDATE user SET password_hash = 'changed elsewhere' WHERE nickname = ?", fan)
+
+    async with page.expect_response(re.compile(rf"/user/{star}/follow$")) as answer:
+        await follow_box(page).get_by_role("button", name=f"Follow {star}", exact=True).click()
+    assert (await answer.value).status == 401
+
+    await expect(page).to_have_url(re.compile(rf"/auth/login\?next=(/|%2F)user(/|%2F){star}$"))
+    await expect(page.get_by_role("button", name="Sign In")).to_be_visible()
+    await expect(page.get_by_role("alert")).to_have_count(0)
+    await assert_one_page(page)
+
+
+async def test_parts_of_a_foreign_page_are_not_swapped_in_either(new_page):
+    """noSwap stops only the main swap: a page that is not the app's answer (here a 503 page of
+    another htmx site behind the same proxy) must not get its <hx-partial> or hx-swap-oob parts in."""
+    page, problems, star = await fan_on_profile_of_star(new_page)
+    problems.allow_console_error(status_logged(503))
+    await page.route(re.compile(rf"/user/{star}/follow$"), lambda route: route.fulfill(
+        status=503, content_type="text/html",
+        body='<h1>Maintenance</h1><hx-partial hx-target="#flashes" hx-swap="beforeend"><p>partial got in</p>'
+             '</hx-partial><div id="content" hx-swap-oob="true">oob got in</div>'))
+
+    await follow_box(page).get_by_role("button", name=f"Follow {star}", exact=True).click()
+
+    await expect(message_after(follow_form(page))).to_have_text(PROXY_MESSAGE)
+    await expect(page.get_by_text("partial got in")).to_have_count(0)
+    await expect(page.get_by_text("oob got in")).to_have_count(0)
+    await expect(page.get_by_text("Maintenance")).to_have_count(0)
+    await expect(page.get_by_role("heading", level=1)).to_have_text(star)
+    await assert_one_page(page)
     await assert_not_reloaded(page)
