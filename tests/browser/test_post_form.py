@@ -63,3 +63,33 @@ async def test_double_click_on_submit_publishes_once(new_page):
     await page.unroute(re.compile(r"/post$"))
     await page.reload()
     await expect(page.locator("#posts article", has_text=body)).to_have_count(1)
+
+
+async def test_the_form_waits_while_a_post_is_on_its_way(new_page):
+    """Nothing typed while a post is being sent can be lost: the form is disabled until the answer
+    (with a fresh form) is in, then takes the next post."""
+    page, _ = await new_page(js=True)
+    await sign_up(page, "quick")
+    await page.goto("/index")
+    await mark_page(page)
+    first, second = unique("First thought"), unique("Second thought")
+
+    async def slow_server(route):
+        await asyncio.sleep(0.8)
+        await route.continue_()
+
+    await page.route(re.compile(r"/post$"), slow_server)
+    text = page.get_by_label("Say something")
+    await text.fill(first)
+    await page.locator("#post-form").get_by_role("button", name="Submit").click()
+    await expect(text).to_be_disabled()  # in flight: nothing can be typed into a form about to go
+    await expect(page.locator("#post-form").get_by_role("button", name="Submit")).to_be_disabled()
+    await expect(page.locator("#posts article").first).to_contain_text(first)
+    await expect(text).to_be_enabled()
+    await expect(text).to_have_value("")
+
+    await text.fill(second)
+    await page.locator("#post-form").get_by_role("button", name="Submit").click()
+    await expect(page.locator("#posts article").first).to_contain_text(second)
+    await expect(page.locator("#posts article", has_text=first)).to_have_count(1)
+    await assert_not_reloaded(page)
