@@ -10,12 +10,12 @@ from quart import Quart, current_app, g, request
 from quart_auth import QuartAuth
 from quart_babel import Babel, get_locale
 
-from . import accounts, db, errors, follows, jobs, logs, posts, profiles, security
+from . import accounts, avatars, db, errors, follows, jobs, logs, posts, profiles, security
 from .cli import register_cli
 from .config import check_production_ready, from_environment
 
 ROOT = Path(__file__).resolve().parent.parent
-FEATURES = (accounts, posts, follows, profiles)
+FEATURES = (accounts, posts, follows, profiles, avatars)
 
 
 def select_locale() -> str | None:

@@ -10,10 +10,21 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRFToken"
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'self'; "
-    "frame-ancestors 'none'; img-src 'self' https://www.gravatar.com data:; form-action 'self'"
-)
+# data: images are Bootstrap's own icons (close buttons, the navbar toggler, checkboxes).
+IMG_SRC = ("'self'", "data:")
+
+
+def content_security_policy(more_img_sources=()) -> str:
+    img_src = " ".join((*IMG_SRC, *more_img_sources))
+    return ("default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'self'; "
+            f"frame-ancestors 'none'; img-src {img_src}; form-action 'self'")
+
+
+def allow_images_from(app: Quart, source: str) -> None:
+    """Let pages show images from `source` too (a feature that links to pictures elsewhere)."""
+    sources = app.extensions.setdefault("csp_img_sources", [])
+    if source not in sources:
+        sources.append(source)
 
 
 def csrf_token() -> str:
@@ -99,7 +110,8 @@ def init_app(app: Quart) -> None:
 
     @app.after_request
     async def _security_headers(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        img_sources = app.extensions.get("csp_img_sources", ())
+        response.headers.setdefault("Content-Security-Policy", content_security_policy(img_sources))
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")

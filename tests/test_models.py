@@ -1,5 +1,4 @@
 """Users, posts and follows: the rules of the model, on SQLite and PostgreSQL."""
-import hashlib
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -225,16 +224,6 @@ def test_nickname_is_valid():
     assert not User.nickname_is_valid("john doe")
     assert not User.nickname_is_valid("<script>")
     assert not User.nickname_is_valid("jo%n")
-
-
-# --- avatar ------------------------------------------------------------------------------
-
-def test_avatar():
-    user = User(nickname="john", email="John@Example.com")
-    digest = hashlib.md5(b"john@example.com").hexdigest()
-    assert digest == "d4c74594d841139328695756648b6bd6"
-    assert user.avatar(128) == f"https://www.gravatar.com/avatar/{digest}?d=identicon&s=128"
-    assert user.avatar(36) == f"https://www.gravatar.com/avatar/{digest}?d=identicon&s=36"
 
 
 # --- time ----------------------------------------------------------------------------------

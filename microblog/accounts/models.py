@@ -99,8 +99,10 @@ class User(Base):
         return await verify_password(self.password_hash, password)
 
     def avatar(self, size: int) -> str:
-        digest = hashlib.md5(self.email.strip().lower().encode()).hexdigest()
-        return f"https://www.gravatar.com/avatar/{digest}?d=identicon&s={int(size)}"
+        """The URL of this user's picture, shown `size` pixels square (the avatars feature decides
+        where it comes from)."""
+        from ..avatars import avatar_url  # avatars needs User: imported here, not in a circle
+        return avatar_url(self, size)
 
     @staticmethod
     def nickname_is_valid(nickname: str) -> bool:

@@ -27,9 +27,12 @@ def policy_problem(policy: str | None) -> str | None:
     if not policy:
         return "no Content-Security-Policy header"
     found = directives(policy)
-    if found.get("default-src") != ["'self'"]:
+    if found.get("default-src") == ["'none'"]:  # a document that loads and runs nothing (an SVG avatar)
+        if found.get("script-src", ["'none'"]) != ["'none'"]:
+            return f"script-src is {found.get('script-src')}"
+    elif found.get("default-src") != ["'self'"]:
         return f"default-src is {found.get('default-src')}"
-    if found.get("script-src") != ["'self'"]:
+    elif found.get("script-src") != ["'self'"]:
         return f"script-src is {found.get('script-src')}"
     if re.search(r"unsafe-(inline|eval|hashes)|wasm-unsafe-eval|\*", policy):
         return "an unsafe source or wildcard"
@@ -66,6 +69,9 @@ def test_policy_check_rejects_weak_policies():
     assert policy_problem("default-src 'self'; script-src 'self' 'unsafe-eval'")
     assert policy_problem("default-src *; script-src 'self'")
     assert policy_problem("default-src 'self'")  # scripts must be named explicitly
+    assert policy_problem("default-src 'none'; frame-ancestors 'none'; sandbox") is None  # stricter
+    assert policy_problem("default-src 'none'; script-src 'self'")
+    assert policy_problem("default-src 'none'; img-src *")
 
 
 @in_session_loop
@@ -105,6 +111,7 @@ async def test_every_response_with_htmx_has_the_strict_policy(new_page, server):
     assert not log.problems(), "responses without the strict CSP:\n" + "\n".join(log.problems())
     assert {200, 301, 404, 422} <= log.statuses(), log.statuses()
     assert any(url.endswith(".js") for _, _, url, _ in log.seen), "static files were not checked"
+    assert any("/avatar/" in url for _, _, url, _ in log.seen), "avatars were not checked"
 
 
 @in_session_loop

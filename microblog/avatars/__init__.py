@@ -1,0 +1,35 @@
+"""Avatars: identicons drawn and served by the site (the default), or Gravatar when the site's
+owner asks for it (AVATARS=gravatar, which sends each shown user's e-mail hash to gravatar.com).
+
+`avatar_url(user, size)` is what `User.avatar(size)` answers, so templates need not know which.
+"""
+import hashlib
+
+from quart import Quart, current_app, url_for
+
+from ..security import allow_images_from
+from .identicon import identicon_svg
+from .routes import IDENTICON_VERSION, bp
+
+__all__ = ["AVATAR_SOURCES", "avatar_url", "identicon_svg", "init_app"]
+
+AVATAR_SOURCES = ("identicon", "gravatar")
+GRAVATAR = "https://www.gravatar.com"
+
+
+def avatar_url(user, size: int) -> str:
+    """Where the picture of `user`, shown `size` pixels square, comes from."""
+    if current_app.config.get("AVATARS", "identicon") == "gravatar":
+        digest = hashlib.md5(user.email.strip().lower().encode()).hexdigest()
+        return f"{GRAVATAR}/avatar/{digest}?d=identicon&s={int(size)}"
+    # One picture for every size (it is an SVG): one download per user.
+    return url_for("avatars.identicon", user_id=user.id, v=IDENTICON_VERSION)
+
+
+def init_app(app: Quart) -> None:
+    source = app.config.setdefault("AVATARS", "identicon")
+    if source not in AVATAR_SOURCES:
+        raise RuntimeError(f"AVATARS is {source!r}; it must be one of: {', '.join(AVATAR_SOURCES)}.")
+    app.register_blueprint(bp)
+    if source == "gravatar":
+        allow_images_from(app, GRAVATAR)

@@ -1,0 +1,39 @@
+"""GET /avatar/<user id>.svg: a user's identicon, served by the site itself."""
+import hashlib
+
+from quart import Blueprint, Response, abort, request
+
+from ..accounts import User
+from ..db import get_session
+from .identicon import identicon_svg
+
+bp = Blueprint("avatars", __name__)
+
+# Bump when the pictures change: every avatar URL changes with it, so browsers that keep the old
+# pictures "immutable" for a year fetch the new ones.
+IDENTICON_VERSION = 1
+ONE_YEAR = 365 * 24 * 3600
+CACHE_CONTROL = f"public, max-age={ONE_YEAR}, immutable"
+# Opened on its own (not as an <img>), an SVG is a document: it may run nothing and load nothing.
+SVG_POLICY = "default-src 'none'; frame-ancestors 'none'; sandbox"
+
+
+def identicon_seed(user_id: int) -> str:
+    """Only the id, which never changes (a rename keeps the picture) and is in the URL already."""
+    return f"microblog identicon {user_id}"
+
+
+@bp.route("/avatar/<int(max=2147483647):user_id>.svg")  # the largest INTEGER id
+async def identicon(user_id: int):
+    """The identicon of user `user_id` (404 if there is no such user), cached for a year."""
+    if await get_session().get(User, user_id) is None:
+        abort(404)
+    body = identicon_svg(identicon_seed(user_id))
+    etag = hashlib.sha256(body.encode()).hexdigest()[:32]
+    headers = {"Cache-Control": CACHE_CONTROL, "Content-Security-Policy": SVG_POLICY,
+               "X-Content-Type-Options": "nosniff"}
+    unchanged = request.if_none_match.contains_weak(etag)  # RFC 9110: weak comparison
+    response = Response("" if unchanged else body, status=304 if unchanged else 200,
+                        content_type="image/svg+xml; charset=utf-8", headers=headers)
+    response.set_etag(etag)
+    return response
