@@ -117,9 +117,10 @@ def init_app(app: Quart) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         if app.config["HSTS_SECONDS"]:
             response.headers.setdefault("Strict-Transport-Security", f"max-age={app.config['HSTS_SECONDS']}")
-        if request.endpoint != "static":
+        if request.endpoint != "static" and "Cache-Control" not in response.headers:
             # Every page carries its browser's CSRF token, and many show who is logged in: no
-            # shared cache may keep it, and no cache may hand it to another cookie.
+            # shared cache may keep it, and no cache may hand it to another cookie. (Answers that
+            # are the same for everyone, like avatars, say so themselves.)
             response.vary.add("Cookie")
-            response.headers.setdefault("Cache-Control", "private, no-store")
+            response.headers["Cache-Control"] = "private, no-store"
         return response
