@@ -1,0 +1,175 @@
+"""Serve the app on loopback with N workers, load each page with wrk (logged-in sessions), and print
+requests/s, latency percentiles, errors and worker memory beside the hello-world limit of the same
+stack measured in the same run. Run it through bench/run (it installs wrk and seeds data)."""
+import argparse
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / "venv" / "bin"
+DATA = ROOT / "bench" / "data"
+POST_SCRIPT = """
+counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format("POST", nil, nil, "post=benchmark+post+" .. counter .. "+" .. math.random(1000000000))
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """A Hypercorn server with `workers` workers, as the README serves the app."""
+
+    def __init__(self, app: str, workers: int, env: dict, log: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = open(log, "w")
+        self.process = subprocess.Popen(
+            [str(BIN / "hypercorn"), "-c", str(ROOT / "hypercorn.toml"), "--bind", f"127.0.0.1:{self.port}",
+             "-w", str(workers), "--access-logfile", "-", app],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(self.url + "/", timeout=5)
+                return
+            except httpx.TransportError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise SystemExit(f"{app} did not start; see {log}")
+                time.sleep(0.2)
+
+    def worker_rss_mib(self) -> list[float]:
+        """Resident memory of each worker process (the master's own is not counted)."""
+        children = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout
+        pids = [int(p) for p in children.split()] or [self.process.pid]
+        sizes = []
+        for pid in pids:
+            status = Path(f"/proc/{pid}/status").read_text()
+            sizes.append(int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024)
+        return sizes
+
+    def stop(self) -> None:
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+
+
+def wrk(url: str, duration: int, connections: int, headers: dict, script: str | None = None) -> dict:
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "10s"]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
+        if script:
+            lua.write(script)
+            lua.flush()
+            command += ["-s", lua.name]
+        output = subprocess.run(command + [url], capture_output=True, text=True, timeout=duration + 60).stdout
+    figures = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))}
+    for percentile in ("50", "90", "99"):
+        match = re.search(rf"^\s+{percentile}%\s+([\d.]+)(us|ms|s)\s*$", output, re.M)
+        value, unit = float(match.group(1)), match.group(2)
+        figures[f"p{percentile}"] = value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    figures["errors"] = (int(errors.group(1)) if errors else 0) + (
+        sum(int(n) for n in socket_errors.groups()) if socket_errors else 0)
+    return figures
+
+
+def log_in(base: str, nickname: str) -> tuple[str, str]:
+    """(Cookie header, CSRF token) of a logged-in browser."""
+    with httpx.Client(base_url=base, follow_redirects=False) as client:
+        page = client.get("/auth/login").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        response = client.post("/auth/login", data={"nickname": nickname, "password": "benchmark",
+                                                     "csrf_token": token})
+        assert response.status_code == 303, f"log-in failed: {response.status_code}"
+        page = client.get("/index").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        cookie = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+        return cookie, token
+
+
+def next_page_url(base: str, cookie: str) -> str:
+    page = httpx.get(base + "/index", headers={"Cookie": cookie}).text
+    return base + re.search(r'hx-get="([^"]+cursor=[^"]+)"', page).group(1).replace("&amp;", "&")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--database", help="a database URL (default: bench/data/bench.sqlite, seeded if missing)")
+    parser.add_argument("--seed", action="store_true", help="seed the database again first")
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--no-writes", action="store_true", help="skip the posting load")
+    args = parser.parse_args()
+
+    DATA.mkdir(parents=True, exist_ok=True)
+    database = args.database or f"sqlite:///{DATA / 'bench.sqlite'}"
+    if args.seed or (not args.database and not (DATA / "bench.sqlite").exists()):
+        subprocess.run([sys.executable, str(ROOT / "bench" / "seed.py"), database], check=True)
+    env = {**os.environ, "DATABASE_URL": database, "SECRET_KEY": "bench", "BASE_URL": "http://127.0.0.1",
+           "SECURE_COOKIES": "0", "LOG_TO_STDOUT": "1", "MICROBLOG_DOTENV": str(DATA / "no.env"),
+           "SLOW_QUERY_SECONDS": "5"}
+    env.pop("QUART_DEBUG", None)
+
+    rows = []
+    hello = Server("bench.hello:app", args.workers, env, DATA / "hello.log")
+    try:
+        rows.append(("hello world (same stack)", wrk(hello.url + "/", args.duration, args.connections, {})))
+    finally:
+        hello.stop()
+
+    app = Server("microblog:create_app()", args.workers, env, DATA / "app.log")
+    try:
+        cookie, token = log_in(app.url, "user1")
+        logged_in = {"Cookie": cookie}
+        pages = [
+            ("home timeline", app.url + "/index", logged_in),
+            ("next page (htmx fragment)", next_page_url(app.url, cookie), {**logged_in, "HX-Request": "true"}),
+            ("explore", app.url + "/explore", logged_in),
+            ("a profile", app.url + "/user/user2", logged_in),
+            ("login page (visitor)", app.url + "/auth/login", {}),
+        ]
+        for name, url, headers in pages:
+            rows.append((name, wrk(url, args.duration, args.connections, headers)))
+        if not args.no_writes:
+            headers = {**logged_in, "HX-Request": "true", "X-CSRFToken": token,
+                       "Content-Type": "application/x-www-form-urlencoded"}
+            rows.append(("publish a post (htmx)", wrk(app.url + "/post", args.duration, args.connections,
+                                                      headers, POST_SCRIPT)))
+        rss = app.worker_rss_mib()
+    finally:
+        app.stop()
+
+    limit = rows[0][1]["rps"]
+    print(f"\n{args.workers} workers, {args.connections} connections, {args.duration} s each, "
+          f"database {database.split('://')[0]}\n")
+    print("| page | req/s | % of hello world | p50 ms | p90 ms | p99 ms | errors |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, f in rows:
+        print(f"| {name} | {f['rps']:.0f} | {100 * f['rps'] / limit:.1f}% | {f['p50']:.1f} | {f['p90']:.1f} "
+              f"| {f['p99']:.1f} | {f['errors']} |")
+    print(f"\nworker RSS after the run: {', '.join(f'{size:.0f} MiB' for size in rss)}")
+
+
+if __name__ == "__main__":
+    main()
