@@ -6,28 +6,15 @@ itself. Nothing else lives here.
 """
 from pathlib import Path
 
-from quart import Quart, current_app, g, request
+from quart import Quart
 from quart_auth import QuartAuth
-from quart_babel import Babel, get_locale
 
-from . import accounts, avatars, db, errors, follows, jobs, logs, posts, profiles, security
+from . import accounts, avatars, db, errors, follows, i18n, jobs, logs, posts, profiles, security
 from .cli import register_cli
 from .config import check_production_ready, from_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 FEATURES = (accounts, posts, follows, profiles, avatars)
-
-
-def select_locale() -> str | None:
-    user = g.get("user")
-    if user is not None and user.locale:
-        return user.locale
-    return request.accept_languages.best_match(current_app.config["LANGUAGES"])
-
-
-def current_locale_code() -> str:
-    locale = get_locale()
-    return locale.language if locale else "en"
 
 
 def create_app(config: dict | None = None) -> Quart:
@@ -43,8 +30,7 @@ def create_app(config: dict | None = None) -> Quart:
     check_production_ready(app.config)
 
     QuartAuth(app)
-    app.jinja_env.globals["current_locale_code"] = current_locale_code
-    Babel(app, locale_selector=select_locale, default_translation_directories=str(ROOT / "translations"))
+    i18n.init_app(app)
     db.init_app(app)
     jobs.init_app(app)
     for feature in FEATURES:  # accounts first: a CSRF refusal still knows who is logged in
