@@ -8,18 +8,20 @@ Callbacks given to `on_commit` run after a successful commit only.
 """
 import asyncio
 import logging
+import sqlite3
 import time
 from contextlib import asynccontextmanager
 from functools import partial
 from datetime import datetime, timezone
 from typing import Any, AsyncIterator, Awaitable, Callable
 
+import asyncpg
 from quart import Quart, Response, current_app, g
 from sqlalchemy import DateTime, MetaData, TypeDecorator, event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
+from sqlalchemy.exc import SQLAlchemyError, TimeoutError as SQLAlchemyTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -222,17 +224,19 @@ async def _close(session: AsyncSession) -> None:
         log.warning("could not close a database session cleanly: %s", error)
 
 
+DATABASE_ERRORS = (SQLAlchemyError, sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError)
 BUSY_SIGNS = ("database is locked", "statement timeout", "lock timeout", "canceling statement",
               "queuepool limit", "connection timed out")
 
 
 def unavailability(error: BaseException | None) -> str | None:
     """What passing trouble `error` is — "read-only", "unreachable" or "busy" (locked, timed out,
-    no free connection) — answered 503; None for anything else."""
+    no free connection) — answered 503; None for anything else. Only database errors are read
+    (and OSError/TimeoutError: the database is the only thing a request talks to)."""
     seen = set()
     while error is not None and id(error) not in seen:
         seen.add(id(error))
-        text = str(error).lower()
+        text = str(error).lower() if isinstance(error, DATABASE_ERRORS) else ""
         if "readonly" in text or "read-only" in text:
             return "read-only"
         if any(sign in text for sign in BUSY_SIGNS) or isinstance(error, (TimeoutError, SQLAlchemyTimeout)):
