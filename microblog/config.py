@@ -62,6 +62,13 @@ def from_environment(instance_path: str) -> dict:
         "PASSWORD_HASH_TIME_COST": int(env("PASSWORD_HASH_TIME_COST") or 2),
         "PASSWORD_HASH_MEMORY_COST": int(env("PASSWORD_HASH_MEMORY_COST") or 19456),
         "RESET_TOKEN_MAX_AGE": int(env("RESET_TOKEN_MAX_AGE") or 3600),
+        # Behind N reverse proxies, the client is the address the outermost one saw
+        # (X-Forwarded-For); with 0 it is the socket's peer, and the header is ignored.
+        "TRUSTED_PROXIES": int(env("TRUSTED_PROXIES") or 0),
+        # Per client address (accounts/throttle.py): how many before the next ones wait.
+        "LOGIN_FAILURES_PER_CLIENT": int(env("LOGIN_FAILURES_PER_CLIENT") or 20),
+        "REGISTRATIONS_PER_CLIENT": int(env("REGISTRATIONS_PER_CLIENT") or 10),
+        "RESET_REQUESTS_PER_CLIENT": int(env("RESET_REQUESTS_PER_CLIENT") or 10),
         # A Pi served over plain http on a home network cannot use Secure cookies.
         "SESSION_COOKIE_SECURE": secure_cookies,
         "SESSION_COOKIE_HTTPONLY": True,

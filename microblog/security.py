@@ -1,9 +1,9 @@
-"""CSRF protection, security headers and safe redirects."""
+"""CSRF protection, security headers, safe redirects and who the client is."""
 import hmac
 import secrets
 from urllib.parse import urlsplit
 
-from quart import Quart, Response, request, session
+from quart import Quart, Response, current_app, request, session
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRFToken"
@@ -47,6 +47,21 @@ def safe_next(target: str | None) -> str | None:
     if parts.scheme or parts.netloc:
         return None
     return target
+
+
+def client_address() -> str:
+    """The address of the client, for limits per client. The socket's peer; behind
+    TRUSTED_PROXIES reverse proxies, the address the outermost of them saw: X-Forwarded-For
+    read from the right, where each of our proxies appended the address it was sent from
+    (entries further left came from the client and prove nothing)."""
+    address = request.remote_addr or ""
+    trusted = current_app.config.get("TRUSTED_PROXIES", 0)
+    if trusted > 0:
+        forwarded = [part.strip() for header in request.headers.getlist("X-Forwarded-For")
+                     for part in header.split(",")]
+        if len(forwarded) >= trusted and forwarded[-trusted]:
+            address = forwarded[-trusted]
+    return address[:100]
 
 
 def init_app(app: Quart) -> None:
