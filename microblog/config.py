@@ -32,6 +32,7 @@ def from_environment(instance_path: str) -> dict:
     env = os.environ.get
     default_db = "sqlite+aiosqlite:///" + str(Path(instance_path) / "microblog.sqlite")
     secure_cookies = _bool(env("SECURE_COOKIES"), default=True)
+    remember_me_days = float(env("REMEMBER_ME_DAYS") or 365)
     return {
         "SECRET_KEY": env("SECRET_KEY") or DEV_SECRET_KEY,
         "DEBUG": _bool(env("QUART_DEBUG")),
@@ -62,6 +63,10 @@ def from_environment(instance_path: str) -> dict:
         "PASSWORD_HASH_TIME_COST": int(env("PASSWORD_HASH_TIME_COST") or 2),
         "PASSWORD_HASH_MEMORY_COST": int(env("PASSWORD_HASH_MEMORY_COST") or 19456),
         "RESET_TOKEN_MAX_AGE": int(env("RESET_TOKEN_MAX_AGE") or 3600),
+        # Log-in sessions (accounts/sessions.py): without "remember me" a session ends with the
+        # browser and after this long without a visit; with it, after REMEMBER_ME_DAYS.
+        "SESSION_IDLE_HOURS": float(env("SESSION_IDLE_HOURS") or 12),
+        "REMEMBER_ME_DAYS": remember_me_days,
         # Behind N reverse proxies, the client is the address the outermost one saw
         # (X-Forwarded-For); with 0 it is the socket's peer, and the header is ignored.
         "TRUSTED_PROXIES": int(env("TRUSTED_PROXIES") or 0),
@@ -76,7 +81,9 @@ def from_environment(instance_path: str) -> dict:
         "QUART_AUTH_COOKIE_SECURE": secure_cookies,
         "QUART_AUTH_COOKIE_HTTP_ONLY": True,
         "QUART_AUTH_COOKIE_SAMESITE": "Lax",
-        "QUART_AUTH_DURATION": 365 * 24 * 3600,
+        # The log-in cookie's signature (and a remembered one's Max-Age); the session it names
+        # is checked in the database on every request.
+        "QUART_AUTH_DURATION": int(remember_me_days * 24 * 3600),
     }
 
 

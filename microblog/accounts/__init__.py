@@ -1,10 +1,11 @@
-"""Accounts: users and passwords; register, log in and out, reset a forgotten password."""
+"""Accounts: users, passwords, log-in sessions and throttles; register, log in and out, reset a
+forgotten password, see and end one's sessions."""
 from quart import Quart, g, request
 
-from ..db import get_session
-from .access import get_user, load_current_user, login_required
+from .access import get_user, load_current_user, login_required, record_visit
 from .models import ABOUT_ME_MAX, EMAIL_MAX, NICKNAME_MAX, AccountConflict, User
 from .routes import bp, legacy_login, legacy_logout
+from . import session_routes  # noqa: F401  (its views join the blueprint)
 
 __all__ = ["ABOUT_ME_MAX", "EMAIL_MAX", "NICKNAME_MAX", "AccountConflict", "User",
            "get_user", "init_app", "load_current_user", "login_required"]
@@ -20,9 +21,12 @@ def init_app(app: Quart) -> None:
     async def _record_visit() -> None:
         if request.endpoint == "static":
             return
-        user = await load_current_user()
-        if user is not None:
-            user.seen_now()  # at most one write a minute, committed with the request
+        # Not when ending sessions: a request that holds its own session's row while it waits
+        # for another's could deadlock with that other browser doing the same at once.
+        if request.endpoint in ("accounts.end_session", "accounts.end_other_sessions"):
+            await load_current_user()
+            return
+        await record_visit()
 
     @app.context_processor
     def _current_account():

@@ -1,5 +1,5 @@
-"""Who is asking (the logged-in user of this request, the views that need one) and whom a URL
-names."""
+"""Who is asking (the logged-in user of this request and their session, the views that need
+one) and whom a URL names."""
 from functools import wraps
 
 from quart import abort, g
@@ -7,20 +7,33 @@ from quart_auth import Unauthorized, current_user, logout_user
 
 from ..db import get_session
 from .models import User
+from .sessions import LoginSession
 
 
 async def load_current_user() -> User | None:
-    """The logged-in User of this request, or None (loaded once per request)."""
+    """The logged-in User of this request, or None (loaded once per request). The log-in cookie
+    names a session that must still be live on the server (g.login_session)."""
     if "user" not in g:
-        g.user = None
+        g.user = g.login_session = None
         if await current_user.is_authenticated:
-            user_id, _sep, _fingerprint = (current_user.auth_id or "").partition(":")
-            user = await get_session().get(User, int(user_id)) if user_id.isdigit() else None
-            if user is not None and user.auth_id == current_user.auth_id:
-                g.user = user
+            found = await LoginSession.find(get_session(), current_user.auth_id or "")
+            if found is not None:
+                g.login_session, g.user = found
             else:
-                logout_user()  # the account is gone, its password changed, or the cookie is not ours
+                logout_user()  # logged out, ended, expired, the password changed, or not ours
     return g.user
+
+
+async def record_visit() -> None:
+    """The user and their session were seen now (at most one write a minute each, committed
+    with the request). The user's row first, then the session's, in every request: two
+    requests never wait for each other's row the other way round."""
+    user = await load_current_user()
+    if user is not None:
+        db = get_session()
+        if user.seen_now():
+            await db.flush()
+        await g.login_session.seen_now(db)
 
 
 def login_required(view):

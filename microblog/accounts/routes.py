@@ -2,7 +2,7 @@
 import math
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from quart import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from quart import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from quart_auth import AuthUser, login_user, logout_user
 from quart_babel import gettext as _
 from quart_babel import ngettext
@@ -16,6 +16,7 @@ from .devices import login_keys, remember_device
 from .forms import LoginForm, RegistrationForm, ResetPasswordForm, ResetPasswordRequestForm, nickname_taken_error
 from .models import AccountConflict, User
 from .passwords import verify_password
+from .sessions import LoginSession
 from .throttle import NICKNAME, RESET_EMAIL, Throttle, claim_all, per_client
 
 bp = Blueprint("accounts", __name__, url_prefix="/auth")
@@ -74,10 +75,11 @@ async def login():
 
 
 async def log_in(user: User, remember: bool):
-    """Give the browser its log-in cookie (and mark the browser as one `user` has logged in
-    with), and go where the user was going."""
+    """Open a session on the server, give the browser its cookie (and mark the browser as one
+    `user` has logged in with), and go where the user was going."""
+    token = await LoginSession.start(get_session(), user, remember, request.headers.get("User-Agent", ""))
     session.pop(CSRF_FIELD, None)  # a fresh CSRF token for the logged-in session
-    login_user(AuthUser(user.auth_id), remember=remember)
+    login_user(AuthUser(token), remember=remember)
     await flash(_("Welcome back, %(nickname)s!", nickname=user.nickname), "success")
     response = see_other(safe_next(request.args.get("next")) or url_for("posts.index"))
     remember_device(response, user)
@@ -105,6 +107,9 @@ async def verify(user: User | None, password: str) -> bool:
 async def logout():
     if request.method == "GET":
         return await render("accounts/logout.html", title=_("Log out"))
+    user = await load_current_user()
+    if user is not None:
+        await LoginSession.end(get_session(), user, g.login_session.id)  # a copied cookie ends too
     logout_user()
     await flash(_("You have been logged out."), "info")
     return see_other(url_for("accounts.login"))
@@ -173,8 +178,10 @@ async def reset_password(token: str):
         return see_other(url_for("accounts.reset_password_request"))
     form = await ResetPasswordForm.from_request()
     if request.method == "POST" and form.validate():
+        db = get_session()
+        await LoginSession.end_others(db, user, keep=None)  # every session, before the new password
         await user.change_password(form.password.data)
-        await Throttle.clear(get_session(), Throttle.key_for(NICKNAME.kind, user.nickname))
+        await Throttle.clear(db, Throttle.key_for(NICKNAME.kind, user.nickname))
         await flash(_("Your password has been reset. You can log in now."), "success")
         return see_other(url_for("accounts.login"))
     status = 422 if request.method == "POST" else 200
