@@ -32,6 +32,7 @@ def from_environment(instance_path: str) -> dict:
     env = os.environ.get
     default_db = "sqlite+aiosqlite:///" + str(Path(instance_path) / "microblog.sqlite")
     secure_cookies = _bool(env("SECURE_COOKIES"), default=True)
+    remember_me_days = float(env("REMEMBER_ME_DAYS") or 365)
     return {
         "SECRET_KEY": env("SECRET_KEY") or DEV_SECRET_KEY,
         "DEBUG": _bool(env("QUART_DEBUG")),
@@ -74,6 +75,17 @@ def from_environment(instance_path: str) -> dict:
         # Browsers that saw it keep to https for this long (only sent when cookies are Secure,
         # i.e. the site is served over https).
         "HSTS_SECONDS": int(env("HSTS_SECONDS") or 31536000) if secure_cookies else 0,
+        # Log-in sessions (accounts/sessions.py): without "remember me" a session ends with the
+        # browser and after this long without a visit; with it, after REMEMBER_ME_DAYS.
+        "SESSION_IDLE_HOURS": float(env("SESSION_IDLE_HOURS") or 12),
+        "REMEMBER_ME_DAYS": remember_me_days,
+        # Behind N reverse proxies, the client is the address the outermost one saw
+        # (X-Forwarded-For); with 0 it is the socket's peer, and the header is ignored.
+        "TRUSTED_PROXIES": int(env("TRUSTED_PROXIES") or 0),
+        # Per client address (accounts/throttle.py): how many before the next ones wait.
+        "LOGIN_FAILURES_PER_CLIENT": int(env("LOGIN_FAILURES_PER_CLIENT") or 20),
+        "REGISTRATIONS_PER_CLIENT": int(env("REGISTRATIONS_PER_CLIENT") or 10),
+        "RESET_REQUESTS_PER_CLIENT": int(env("RESET_REQUESTS_PER_CLIENT") or 10),
         # A Pi served over plain http on a home network cannot use Secure cookies.
         "SESSION_COOKIE_SECURE": secure_cookies,
         "SESSION_COOKIE_HTTPONLY": True,
@@ -81,7 +93,9 @@ def from_environment(instance_path: str) -> dict:
         "QUART_AUTH_COOKIE_SECURE": secure_cookies,
         "QUART_AUTH_COOKIE_HTTP_ONLY": True,
         "QUART_AUTH_COOKIE_SAMESITE": "Lax",
-        "QUART_AUTH_DURATION": 365 * 24 * 3600,
+        # The log-in cookie's signature (and a remembered one's Max-Age); the session it names
+        # is checked in the database on every request.
+        "QUART_AUTH_DURATION": int(remember_me_days * 24 * 3600),
     }
 
 

@@ -1,4 +1,5 @@
-"""CSRF protection, request limits, security and caching headers, and safe redirects."""
+"""CSRF protection, request limits, security and caching headers, safe redirects, and who the
+client is."""
 import hmac
 import re
 import secrets
@@ -97,6 +98,19 @@ class RejectBadHost:
                 await send({"type": "http.response.body", "body": b"Bad request: invalid Host header.\n"})
                 return
         await self.app(scope, receive, send)
+def client_address() -> str:
+    """The address of the client, for limits per client. The socket's peer; behind
+    TRUSTED_PROXIES reverse proxies, the address the outermost of them saw: X-Forwarded-For
+    read from the right, where each of our proxies appended the address it was sent from
+    (entries further left came from the client and prove nothing)."""
+    address = request.remote_addr or ""
+    trusted = current_app.config.get("TRUSTED_PROXIES", 0)
+    if trusted > 0:
+        forwarded = [part.strip() for header in request.headers.getlist("X-Forwarded-For")
+                     for part in header.split(",")]
+        if len(forwarded) >= trusted and forwarded[-trusted]:
+            address = forwarded[-trusted]
+    return address[:100]
 
 
 def init_app(app: Quart) -> None:

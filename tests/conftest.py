@@ -15,6 +15,11 @@ from microblog.accounts import User
 from microblog.db import Base, make_engine, utcnow
 from microblog.posts import Post
 
+# Servers that tests run as processes (tests/browser, test_serving.py) read their settings from
+# this environment: the browser tests' shared server registers dozens of accounts from 127.0.0.1
+# within minutes, far past the per-client limit meant for people (tested in test_lockout.py).
+os.environ.setdefault("REGISTRATIONS_PER_CLIENT", "1000")
+
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 

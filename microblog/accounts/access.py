@@ -1,26 +1,55 @@
-"""Who is asking (the logged-in user of this request, the views that need one) and whom a URL
-names."""
-from functools import wraps
+"""Who is asking (the logged-in user of this request and their session, the views that need
+one) and whom a URL names."""
+import logging
+from functools import partial, wraps
 
 from quart import abort, g
 from quart_auth import Unauthorized, current_user, logout_user
 
-from ..db import get_session
+from ..db import get_session, on_commit, separate_transaction, utcnow
 from .models import User
+from .sessions import LoginSession
+
+log = logging.getLogger("microblog.accounts")
 
 
 async def load_current_user() -> User | None:
-    """The logged-in User of this request, or None (loaded once per request)."""
+    """The logged-in User of this request, or None (loaded once per request). The log-in cookie
+    names a session that must still be live on the server (g.login_session)."""
     if "user" not in g:
-        g.user = None
+        g.user = g.login_session = None
         if await current_user.is_authenticated:
-            user_id, _sep, _fingerprint = (current_user.auth_id or "").partition(":")
-            user = await get_session().get(User, int(user_id)) if user_id.isdigit() else None
-            if user is not None and user.auth_id == current_user.auth_id:
-                g.user = user
+            found = await LoginSession.find(get_session(), current_user.auth_id or "")
+            if found is not None:
+                g.login_session, g.user = found
             else:
-                logout_user()  # the account is gone, its password changed, or the cookie is not ours
+                logout_user()  # logged out, ended, expired, the password changed, or not ours
     return g.user
+
+
+async def record_visit() -> None:
+    """The user and their session were seen now (at most once a minute each). Saved after the
+    request's commit, in a transaction of its own, so that holding these rows never makes two
+    requests wait for each other, and a database that cannot take the write (read-only) costs
+    the reader nothing but this "last seen"."""
+    user = await load_current_user()
+    if user is None:
+        return
+    now = utcnow()
+    user_seen = user.seen_now(now)
+    session = g.login_session
+    if user_seen or session.visit_due(now):
+        on_commit(partial(_save_visit, user.id if user_seen else None, session, now))
+
+
+async def _save_visit(user_id: int | None, session, now) -> None:
+    try:
+        async with separate_transaction() as db:
+            if user_id is not None:  # the user's row first, then the session's: always this order
+                await User.record_visit(db, user_id, now)
+            await session.seen_now(db, now)
+    except Exception as error:
+        log.warning("could not record a visit: %s", error)
 
 
 def login_required(view):

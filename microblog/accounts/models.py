@@ -46,13 +46,8 @@ class User(Base):
 
     @property
     def password_fingerprint(self) -> str:
-        """Changes with the password: reset links and log-in cookies made before stop working."""
+        """Changes with the password: reset links and log-in sessions made before stop working."""
         return hashlib.sha256((self.password_hash or "").encode()).hexdigest()[:16]
-
-    @property
-    def auth_id(self) -> str:
-        """What the log-in cookie holds: the user, and the password they logged in with."""
-        return f"{self.id}:{self.password_fingerprint}"
 
     @classmethod
     async def register(cls, db: AsyncSession, nickname: str, email: str, password: str) -> "User":
@@ -89,7 +84,8 @@ class User(Base):
             raise AccountConflict(nickname=True)
 
     async def change_password(self, password: str) -> None:
-        """A new password (staged): reset links and other sessions made with the old one stop working."""
+        """A new password (staged): reset links and log-in sessions made with the old one stop
+        working (LoginSession.end_others removes their rows)."""
         await self.set_password(password)
 
     async def set_password(self, password: str) -> None:

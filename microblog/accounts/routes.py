@@ -1,18 +1,23 @@
 """Register, log in and out, reset a forgotten password."""
+import math
+
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from quart import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from quart import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from quart_auth import AuthUser, login_user, logout_user
 from quart_babel import gettext as _
+from quart_babel import ngettext
 
 from ..db import get_session
 from ..mail import send_email
 from ..security import CSRF_FIELD, safe_next
 from ..web import external_url, render, see_other
 from .access import load_current_user
+from .devices import login_keys, remember_device
 from .forms import LoginForm, RegistrationForm, ResetPasswordForm, ResetPasswordRequestForm, nickname_taken_error
 from .models import AccountConflict, User
 from .passwords import verify_password
-from .throttle import Throttle
+from .sessions import LoginSession
+from .throttle import NICKNAME, RESET_EMAIL, Throttle, claim_all, per_client
 
 bp = Blueprint("accounts", __name__, url_prefix="/auth")
 
@@ -27,6 +32,10 @@ async def register():
         return _already_logged_in()
     form = await RegistrationForm.from_request()
     if request.method == "POST" and form.validate():
+        wait = await take_for_client("register")
+        if wait:
+            return await render("accounts/register.html", form=form, error=too_many(wait), status=429,
+                                headers={"Retry-After": str(wait)}, title=_("Register"))
         db = get_session()
         try:
             await User.register(db, form.nickname.data, form.email.data, form.password.data)
@@ -50,23 +59,43 @@ async def login():
     error = None
     if request.method == "POST" and form.validate():
         db = get_session()
-        throttle_key = Throttle.key_for("login", form.nickname.data)
-        wait, claimed_at = await Throttle.claim(throttle_key)
-        if wait:
-            error = _("Too many failed attempts. Try again in %(seconds)d seconds.", seconds=wait)
+        user = await User.by_nickname(db, form.nickname.data)
+        claims = await claim_all(login_keys(user, form.nickname.data))
+        if claims.wait:
+            error = _("Too many failed attempts. Try again in %(seconds)d seconds.", seconds=claims.wait)
+        elif await verify(user, form.password.data):
+            await claims.succeeded(db)
+            return await log_in(user, form.remember_me.data)
         else:
-            user = await User.by_nickname(db, form.nickname.data)
-            if await verify(user, form.password.data):
-                await Throttle.clear(db, throttle_key)
-                session.pop(CSRF_FIELD, None)  # a fresh CSRF token for the logged-in session
-                login_user(AuthUser(user.auth_id), remember=form.remember_me.data)
-                await flash(_("Welcome back, %(nickname)s!", nickname=user.nickname), "success")
-                return see_other(safe_next(request.args.get("next")) or url_for("posts.index"))
-            await Throttle.failed(throttle_key, claimed_at)
+            await claims.failed()
             error = _("Invalid nickname or password.")
     status = 422 if request.method == "POST" else 200
     return await render("accounts/login.html", form=form, error=error, status=status,
                         next=safe_next(request.args.get("next")), title=_("Sign In"))
+
+
+async def log_in(user: User, remember: bool):
+    """Open a session on the server, give the browser its cookie (and mark the browser as one
+    `user` has logged in with), and go where the user was going."""
+    token = await LoginSession.start(get_session(), user, remember, request.headers.get("User-Agent", ""))
+    session.pop(CSRF_FIELD, None)  # a fresh CSRF token for the logged-in session
+    login_user(AuthUser(token), remember=remember)
+    await flash(_("Welcome back, %(nickname)s!", nickname=user.nickname), "success")
+    response = see_other(safe_next(request.args.get("next")) or url_for("posts.index"))
+    remember_device(response, user)
+    return response
+
+
+async def take_for_client(kind: str) -> int:
+    """One more `kind` ("register", "reset") from this client: 0, or seconds to wait."""
+    policy = per_client(kind)
+    return await Throttle.take(Throttle.client_key(policy), policy)
+
+
+def too_many(seconds: int) -> str:
+    minutes = max(1, math.ceil(seconds / 60))
+    return ngettext("Too many requests from your network. Try again in %(num)d minute.",
+                    "Too many requests from your network. Try again in %(num)d minutes.", minutes)
 
 
 async def verify(user: User | None, password: str) -> bool:
@@ -78,6 +107,9 @@ async def verify(user: User | None, password: str) -> bool:
 async def logout():
     if request.method == "GET":
         return await render("accounts/logout.html", title=_("Log out"))
+    user = await load_current_user()
+    if user is not None:
+        await LoginSession.end(get_session(), user, g.login_session.id)  # a copied cookie ends too
     logout_user()
     await flash(_("You have been logged out."), "info")
     return see_other(url_for("accounts.login"))
@@ -108,12 +140,13 @@ async def reset_password_request():
         return _already_logged_in()
     form = await ResetPasswordRequestForm.from_request()
     if request.method == "POST" and form.validate():
+        wait = await take_for_client("reset")
+        if wait:
+            return await render("accounts/reset_password_request.html", form=form, error=too_many(wait),
+                                status=429, headers={"Retry-After": str(wait)}, title=_("Reset Password"))
         db = get_session()
         # However often it is asked, an address gets a few mails, then one now and then.
-        throttle_key = Throttle.key_for("reset", form.email.data)
-        wait, claimed_at = await Throttle.claim(throttle_key)
-        if not wait:
-            await Throttle.failed(throttle_key, claimed_at)
+        if not await Throttle.take(Throttle.key_for(RESET_EMAIL.kind, form.email.data), RESET_EMAIL):
             user = await User.by_email(db, form.email.data)
             if user is not None:
                 await send_password_reset_email(db, user)
@@ -145,8 +178,10 @@ async def reset_password(token: str):
         return see_other(url_for("accounts.reset_password_request"))
     form = await ResetPasswordForm.from_request()
     if request.method == "POST" and form.validate():
+        db = get_session()
+        await LoginSession.end_others(db, user, keep=None)  # every session, before the new password
         await user.change_password(form.password.data)
-        await Throttle.clear(get_session(), Throttle.key_for("login", user.nickname))
+        await Throttle.clear(db, Throttle.key_for(NICKNAME.kind, user.nickname))
         await flash(_("Your password has been reset. You can log in now."), "success")
         return see_other(url_for("accounts.login"))
     status = 422 if request.method == "POST" else 200

@@ -1,20 +1,78 @@
-"""Slowing down guessing: attempts per key (a nickname, an email address) kept in the database,
-so every worker and every host sees them.
+"""Slowing down guessing and floods: attempts per key (a nickname, a trusted browser, a client
+address, an email address) kept in the database, so every worker and every host sees them.
 
-An attempt is claimed atomically *before* the password is checked, so attempts sent in parallel
-cannot slip past the slow-down: past the free attempts, only one at a time. Claims and failures
-commit on their own, at once (`separate_transaction`): other workers must see them whatever the
-request does next.
+An attempt is claimed atomically *before* the password is checked (or the account created, or
+the mail sent), so attempts sent in parallel cannot slip past the slow-down: past the free
+attempts, only one at a time. Claims and failures commit on their own, at once
+(`separate_transaction`): other workers must see them whatever the request does next.
+
+Each kind of key has its `Policy`: how many attempts are free, how the wait grows after that,
+and how long a key is remembered after its last attempt.
 """
 import hashlib
+import ipaddress
 import math
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from quart import current_app
 from sqlalchemy import Integer, String, case, delete, literal, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import EPOCH, Base, UTCDateTime, insert_or_ignore, separate_transaction, utcnow
+from ..security import client_address
+
+
+@dataclass(frozen=True)
+class Policy:
+    kind: str                   # the keys' prefix ("login:…")
+    free: int = 3               # attempts before any wait
+    first_delay: float = 1      # seconds after the first attempt past the free ones, then doubled
+    max_delay: float = 300
+    forget_after: timedelta = timedelta(minutes=15)
+    # Many people's attempts on one key (a client address): a success forgives only itself,
+    # rather than clearing everyone's failures.
+    shared: bool = False
+
+    def delay(self, failures: int) -> timedelta:
+        if failures < self.free:
+            return timedelta(0)
+        exponent = min(failures - self.free, 32)  # 2**32 seconds is past any max_delay
+        return timedelta(seconds=min(self.first_delay * 2 ** exponent, self.max_delay))
+
+
+# Guessing one account's password: a nickname (from browsers that never logged in to it), or
+# one browser that did (its device cookie, accounts/devices.py).
+NICKNAME = Policy("login")
+DEVICE = Policy("login-device")
+# Reset mail for one address: a few, then one now and then.
+RESET_EMAIL = Policy("reset")
+
+
+def per_client(kind: str) -> Policy:
+    """The limit per client address for `kind` ("login", "register" or "reset"), its free
+    attempts from the configuration."""
+    config = current_app.config
+    if kind == "login":  # failed log-ins, whatever the nickname (password spraying)
+        return Policy("login-client", free=config["LOGIN_FAILURES_PER_CLIENT"], shared=True)
+    free = config["REGISTRATIONS_PER_CLIENT" if kind == "register" else "RESET_REQUESTS_PER_CLIENT"]
+    return Policy(f"{kind}-client", free=free, first_delay=60, max_delay=3600,
+                  forget_after=timedelta(hours=1), shared=True)
+
+
+def client_network(address: str) -> str:
+    """What counts as one client: an IPv4 address, or an IPv6 /64 (one household or host gets a
+    whole /64, so single IPv6 addresses cost nothing to change)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address  # not an IP (a Unix socket): all such requests share one key
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
 
 
 class Throttle(Base):
@@ -25,16 +83,14 @@ class Throttle(Base):
     last_attempt: Mapped[datetime] = mapped_column(UTCDateTime())
     next_allowed: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    FREE_ATTEMPTS = 3
-    MAX_DELAY = 300
-    FORGET_AFTER = timedelta(minutes=15)
+    FREE_ATTEMPTS = NICKNAME.free
+    MAX_DELAY = NICKNAME.max_delay
+    FORGET_AFTER = NICKNAME.forget_after
     IN_FLIGHT = timedelta(seconds=5)  # an attempt being checked holds off the next one
 
     @classmethod
     def delay(cls, failures: int) -> timedelta:
-        if failures < cls.FREE_ATTEMPTS:
-            return timedelta(0)
-        return timedelta(seconds=min(2 ** (failures - cls.FREE_ATTEMPTS), cls.MAX_DELAY))
+        return NICKNAME.delay(failures)
 
     @staticmethod
     def key_for(kind: str, value: str) -> str:
@@ -42,7 +98,12 @@ class Throttle(Base):
         return f"{kind}:{hashlib.sha256(value.lower().encode()).hexdigest()}"
 
     @classmethod
-    async def claim(cls, key: str) -> tuple[int, datetime]:
+    def client_key(cls, policy: Policy) -> str:
+        """The key of this request's client for `policy`."""
+        return cls.key_for(policy.kind, client_network(client_address()))
+
+    @classmethod
+    async def claim(cls, key: str, policy: Policy = NICKNAME) -> tuple[int, datetime]:
         """Take an attempt (committed at once): (0, when) if it may go ahead, else (seconds to
         wait, when)."""
         for _retry in range(3):
@@ -50,14 +111,14 @@ class Throttle(Base):
             async with separate_transaction() as db:
                 await db.execute(insert_or_ignore(db, cls).values(
                     key=key, failures=0, last_attempt=now, next_allowed=EPOCH))
-                stale = cls.last_attempt < now - cls.FORGET_AFTER
+                stale = cls.last_attempt < now - policy.forget_after
                 failures = case((stale, 1), else_=cls.failures + 1)
                 claimed = await db.execute(
                     update(cls).where(cls.key == key, or_(cls.next_allowed <= now, stale)).values(
                         failures=failures,
                         last_attempt=now,
                         next_allowed=case(
-                            (failures >= cls.FREE_ATTEMPTS, literal(now + cls.IN_FLIGHT, UTCDateTime())),
+                            (failures >= policy.free, literal(now + cls.IN_FLIGHT, UTCDateTime())),
                             else_=cls.next_allowed),
                     ))
             if claimed.rowcount == 1:
@@ -70,7 +131,7 @@ class Throttle(Base):
         return 1, now
 
     @classmethod
-    async def failed(cls, key: str, claimed_at: datetime) -> None:
+    async def failed(cls, key: str, claimed_at: datetime, policy: Policy = NICKNAME) -> None:
         """The attempt claimed at `claimed_at` failed (committed at once): the next one waits,
         longer after each failure (unless a later attempt has claimed the row meanwhile: its hold
         stands)."""
@@ -78,11 +139,65 @@ class Throttle(Base):
             throttle = await db.get(cls, key)
             if throttle is not None:
                 await db.execute(update(cls).where(cls.key == key, cls.last_attempt == claimed_at).values(
-                    next_allowed=literal(claimed_at + cls.delay(throttle.failures), UTCDateTime())))
+                    next_allowed=literal(claimed_at + policy.delay(throttle.failures), UTCDateTime())))
             # Forget stale rows as we go, so typos and unknown nicknames do not pile up.
-            await db.execute(delete(cls).where(cls.last_attempt < utcnow() - cls.FORGET_AFTER))
+            await db.execute(delete(cls).where(cls.key.startswith(f"{policy.kind}:"),
+                                               cls.last_attempt < utcnow() - policy.forget_after))
+
+    @classmethod
+    async def take(cls, key: str, policy: Policy) -> int:
+        """Use up one of a counted allowance (an account created, a reset mail asked for):
+        0 if it may go ahead (and it is counted, committed at once), else seconds to wait."""
+        wait, claimed_at = await cls.claim(key, policy)
+        if not wait:
+            await cls.failed(key, claimed_at, policy)
+        return wait
 
     @classmethod
     async def clear(cls, db: AsyncSession, key: str) -> None:
         """A successful log-in or reset forgets the failures (staged with the request)."""
         await db.execute(delete(cls).where(cls.key == key))
+
+    @classmethod
+    async def forgive(cls, db: AsyncSession, key: str, claimed_at: datetime) -> None:
+        """The attempt claimed at `claimed_at` succeeded: it is not counted, and its hold is
+        lifted, but earlier failures stand (staged with the request). For keys that many
+        people share, such as a client address, where one success must not wipe out others'
+        failures."""
+        await db.execute(update(cls).where(cls.key == key, cls.failures > 0).values(
+            failures=cls.failures - 1,
+            next_allowed=case((cls.last_attempt == claimed_at, literal(claimed_at, UTCDateTime())),
+                              else_=cls.next_allowed)))
+        await db.execute(delete(cls).where(cls.key == key, cls.failures <= 0))
+
+
+@dataclass
+class Claims:
+    """The attempts claimed for one log-in: `wait` seconds if one of them was refused."""
+
+    wait: int
+    taken: list[tuple[str, Policy, datetime]]
+
+    async def failed(self) -> None:
+        for key, policy, claimed_at in self.taken:
+            await Throttle.failed(key, claimed_at, policy)
+
+    async def succeeded(self, db: AsyncSession) -> None:
+        for key, policy, claimed_at in self.taken:
+            if policy.shared:
+                await Throttle.forgive(db, key, claimed_at)
+            else:
+                await Throttle.clear(db, key)
+
+
+async def claim_all(keys: list[tuple[str, Policy]]) -> Claims:
+    """Claim an attempt on every key, in order. An attempt refused on one key is a failure on
+    the keys claimed before it: polling a held nickname costs the client."""
+    taken: list[tuple[str, Policy, datetime]] = []
+    for key, policy in keys:
+        wait, claimed_at = await Throttle.claim(key, policy)
+        if wait:
+            await Claims(wait, taken).failed()
+            return Claims(wait, [])
+        taken.append((key, policy, claimed_at))
+    return Claims(0, taken)
