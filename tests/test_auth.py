@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select
 
-from conftest import TEST_CONFIG, csrf_token, flashes, login, make_user, post, reset_schema, text_of
+from conftest import TEST_CONFIG, csrf_token, empty_database, flashes, login, make_user, post, text_of
 from microblog import create_app
 from microblog.accounts import User
 from microblog.accounts.throttle import Throttle
@@ -273,7 +273,7 @@ async def default_cookie_app(database_url, monkeypatch):
     monkeypatch.delenv("SECURE_COOKIES", raising=False)
     config = {k: v for k, v in TEST_CONFIG.items()
               if k not in ("SESSION_COOKIE_SECURE", "QUART_AUTH_COOKIE_SECURE")}
-    await reset_schema(database_url)
+    await empty_database(database_url)
     app = create_app({**config, "DATABASE_URL": database_url})
     async with app.test_app():
         yield app

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from aiosmtpd.controller import Controller
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
-from conftest import TEST_CONFIG, flashes, free_port, login, make_user, post, reset_schema, text_of
+from conftest import TEST_CONFIG, empty_database, flashes, free_port, login, make_user, post, text_of
 from microblog import create_app
 from microblog.jobs import Job
 from microblog.accounts.throttle import Throttle
@@ -54,7 +54,7 @@ def smtp():
 
 
 async def make_mail_app(database_url: str, **config):
-    await reset_schema(database_url)
+    await empty_database(database_url)
     return create_app({**TEST_CONFIG, "DATABASE_URL": database_url,
                        "MAIL_DEFAULT_SENDER": SENDER, **config})
 
