@@ -4,10 +4,12 @@ Each database gets the models' tables once per session (`databases`); every test
 `app` then starts from empty tables, ids restarting at 1 (`empty_database`). A test that changed
 the schema itself (migrations, a trigger, `reset_schema`) is noticed by the next one, which builds
 the tables afresh.
+
+Requests and HTML readers live in helpers.py; the ones other modules import from here
+(csrf_token, post, login, text_of, flashes) are re-exported.
 """
 import asyncio
 import os
-import re
 import shutil
 import socket
 import tempfile
@@ -18,6 +20,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import text
 
+from helpers import csrf_token, flashes, login, post, text_of  # noqa: F401 (re-exported)
 from microblog import create_app
 from microblog.config import normalise_database_url
 from microblog import follows
@@ -249,31 +252,6 @@ async def unfollow(db, user: User, other: User) -> bool:
     return unfollowed
 
 
-async def csrf_token(client) -> str:
-    async with client.session_transaction() as session:
-        session.setdefault("csrf_token", "test-csrf-token")
-        return session["csrf_token"]
-
-
-async def post(client, url: str, data: dict | None = None, htmx: bool = False, **kwargs):
-    """POST as the site's own forms do: with the CSRF token (as a header for htmx)."""
-    token = await csrf_token(client)
-    headers = kwargs.pop("headers", {})
-    form = dict(data or {})
-    if htmx:
-        headers = {"HX-Request": "true", "X-CSRFToken": token, **headers}
-    else:
-        form["csrf_token"] = token
-    return await client.post(url, form=form, headers=headers, **kwargs)
-
-
-async def login(client, nickname: str, password: str = "correct horse", remember: bool = False):
-    data = {"nickname": nickname, "password": password}
-    if remember:
-        data["remember_me"] = "y"
-    return await post(client, "/auth/login", data)
-
-
 @pytest.fixture
 async def alice(db):
     return await make_user(db, "alice")
@@ -289,12 +267,3 @@ async def alice_client(client, alice):
     response = await login(client, "alice")
     assert response.status_code == 303
     return client
-
-
-async def text_of(response) -> str:
-    return await response.get_data(as_text=True)
-
-
-def flashes(html: str) -> list[str]:
-    return [re.sub(r"\s+", " ", m).strip() for m in re.findall(
-        r'<div class="alert[^"]*"[^>]*>(.*?)<button', html, re.S)]

@@ -1,12 +1,11 @@
 import asyncio
-import re
 from datetime import timedelta
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import select
 
 from conftest import TEST_CONFIG, csrf_token, empty_database, flashes, login, make_user, post, text_of
+from helpers import CSRF_MESSAGE, INVALID_LOGIN, field_errors, form_action, input_value, login_next, set_cookies
 from microblog import create_app
 from microblog.accounts import User
 from microblog.accounts.throttle import Throttle
@@ -40,42 +39,6 @@ async def test_register_then_login_and_logout(client, db):
 
 
 # --- helpers --------------------------------------------------------------------------
-
-CSRF_MESSAGE = ("Your session has expired or the form was not sent by this site. "
-                "Please reload the page and try again.")
-INVALID_LOGIN = "Invalid nickname or password."
-
-
-def field_errors(html: str, field: str) -> list[str]:
-    """The messages shown under a form field (the block its aria-describedby points to)."""
-    block = re.search(rf'id="{field}-errors">((?:<div>.*?</div>)*)</div>', html, re.S)
-    return re.findall(r"<div>(.*?)</div>", block.group(1), re.S) if block else []
-
-
-def input_value(html: str, name: str) -> str | None:
-    tag = re.search(rf'<input[^>]*\bname="{name}"[^>]*>', html)
-    if tag is None:
-        return None
-    value = re.search(r'\bvalue="([^"]*)"', tag.group(0))
-    return value.group(1) if value else None
-
-
-
-
-
-
-
-
-def login_next(location: str) -> str:
-    """The page a login redirect will return to (asserting it is the login page)."""
-    parts = urlsplit(location)
-    assert parts.path == "/auth/login" and not parts.netloc
-    [target] = parse_qs(parts.query)["next"]
-    return target
-
-
-def set_cookies(response, name: str) -> list[str]:
-    return [c for c in response.headers.getlist("Set-Cookie") if c.startswith(name + "=")]
 
 
 async def register(client, nickname="carol", email="carol@example.com",
@@ -149,7 +112,7 @@ async def test_register_validation_errors_keep_typed_values(client, db, fields, 
     assert message in field_errors(html, field)
     assert 'aria-invalid="true"' in html
     # What the user typed is still there (escaped), passwords are never echoed back.
-    assert input_value(html, "nickname") == data["nickname"].replace("<", "&lt;").replace(">", "&gt;")
+    assert input_value(html, "nickname") == data["nickname"]  # as the browser shows it; escaped: see below
     assert input_value(html, "email") == data["email"]
     assert input_value(html, "password") in (None, "") and input_value(html, "password2") in (None, "")
     assert "carol<script>" not in html
@@ -338,7 +301,7 @@ async def test_login_required_redirects_back_after_login(client, alice):
     page = await text_of(await client.get(location))
     assert "Please log in to access this page." in flashes(page)
     # The form posts back to the same address, so `next` survives the submit.
-    action = re.search(r'<form method="post" action="([^"]+)"', page).group(1).replace("&amp;", "&")
+    action = form_action(page, "nickname")
     assert action == location
     response = await post(client, action, {"nickname": "alice", "password": "correct horse"})
     assert response.headers["Location"] == "/index?cursor=abc"

@@ -1,103 +1,22 @@
 """The social pages as a user sees them: with a browser (no JavaScript) and with htmx."""
-import html
 import re
 from datetime import datetime, timezone
-from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, select
 
 from microblog.accounts import User
 from microblog.follows.models import followers
 from microblog.posts import Post
 
 from conftest import flashes, follow, login, make_post, make_user, post, text_of
-
-HTMX = {"HX-Request": "true"}
-CSRF_MESSAGE = ("Your session has expired or the form was not sent by this site. "
-                "Please reload the page and try again.")
+from helpers import (CSRF_MESSAGE, HTMX, alice_client, assert_varies, count, field_errors, hx_partial,  # noqa: F401
+                     input_value, link_href, login_next, page_of, post_ids, split_partial, textarea_value, title,
+                     user_rows, visible)
 
 
 # --- helpers -----------------------------------------------------------------------------
-
-
-
-
-
-
-
-@pytest.fixture
-async def alice_client(client, alice):
-    """Logged in as alice, the welcome message already read."""
-    response = await login(client, "alice")
-    assert response.status_code == 303
-    assert flashes(await text_of(await client.get(response.headers["Location"]))) == ["Welcome back, alice!"]
-    return client
-
-
-class _Text(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.parts: list[str] = []
-
-    def handle_data(self, data):
-        self.parts.append(data)
-
-
-def visible(page: str) -> str:
-    """The text a reader sees (tags dropped, entities decoded, spaces collapsed)."""
-    parser = _Text()
-    parser.feed(page)
-    return re.sub(r"\s+", " ", "".join(parser.parts)).strip()
-
-
-def title(page: str) -> str:
-    return html.unescape(re.search(r"<title>(.*?)</title>", page, re.S).group(1))
-
-
-def post_ids(page: str) -> list[int]:
-    return [int(i) for i in re.findall(r'<article class="post[^"]*" id="post-(\d+)"', page)]
-
-
-def field_errors(page: str, field: str) -> list[str]:
-    block = re.search(rf'id="{field}-errors">((?:<div>.*?</div>)*)</div>', page, re.S)
-    return [html.unescape(e) for e in re.findall(r"<div>(.*?)</div>", block.group(1), re.S)] if block else []
-
-
-def input_value(page: str, name: str) -> str | None:
-    tag = re.search(rf'<input[^>]*\bname="{name}"[^>]*>', page)
-    if tag is None:
-        return None
-    value = re.search(r'\bvalue="([^"]*)"', tag.group(0))
-    return html.unescape(value.group(1)) if value else ""
-
-
-def textarea_value(page: str, name: str) -> str | None:
-    match = re.search(rf'<textarea[^>]*\bname="{name}"[^>]*>(.*?)</textarea>', page, re.S)
-    return html.unescape(match.group(1)).strip("\r\n") if match else None
-
-
-def login_next(location: str) -> str:
-    parts = urlsplit(location)
-    assert parts.path == "/auth/login" and not parts.netloc
-    [target] = parse_qs(parts.query)["next"]
-    return target
-
-
-def assert_varies(response) -> None:
-    assert "HX-Request" in response.headers.get("Vary", ""), response.headers.get("Vary")
-
-
-async def page_of(client, url: str, status: int = 200, htmx: bool = False) -> str:
-    response = await client.get(url, headers=HTMX if htmx else {})
-    assert response.status_code == status, url
-    assert_varies(response)
-    return await text_of(response)
-
-
-async def count(db, query) -> int:
-    return await db.scalar(select(func.count()).select_from(query.subquery()))
 
 
 async def is_following(db, follower: User, followed: User) -> bool:
@@ -174,8 +93,8 @@ async def test_profile_is_readable_by_visitors(client, db, alice, bob, htmx):
     assert "bob writes" in page and "alice writes" not in page
     assert "1 follower" in visible(page)
     assert "Log in to follow" in page
-    link = re.search(r'<a[^>]*href="([^"]*)"[^>]*>Log in to follow</a>', page).group(1)
-    assert login_next(html.unescape(link)) == "/user/bob"
+    link = link_href(page, "Log in to follow")
+    assert login_next(link) == "/user/bob"
     assert "/user/bob/follow\"" not in page and "/user/bob/unfollow\"" not in page  # no button, no form
     assert "Edit your profile" not in page
 
@@ -264,12 +183,12 @@ async def test_post_with_htmx(db, alice_client, url):
     assert post_ids(fragment) == [saved.id]
     assert "alice said" in visible(fragment)
     # A fresh, empty form replaces the one just sent.
-    partial = re.search(r'<hx-partial hx-target="#post-form" hx-swap="outerHTML">(.*?)</hx-partial>', fragment, re.S)
-    assert partial is not None
-    assert 'id="post-form"' in partial.group(1)
-    assert textarea_value(partial.group(1), "post") == ""
-    assert 'name="csrf_token"' in partial.group(1)
-    assert "is-invalid" not in partial.group(1)
+    partial = hx_partial(fragment, "#post-form")
+    assert partial is not None and partial.get("hx-swap") == "outerHTML"
+    assert 'id="post-form"' in partial.inner_html
+    assert textarea_value(partial.inner_html, "post") == ""
+    assert 'name="csrf_token"' in partial.inner_html
+    assert "is-invalid" not in partial.inner_html
     # The flash is not waiting for the next page either.
     assert flashes(await page_of(alice_client, "/index")) == []
 
@@ -330,12 +249,6 @@ async def test_nickname_is_escaped_in_posts(app, db, client):
 
 
 # --- following -----------------------------------------------------------------------------------
-
-def split_partial(html: str) -> tuple[str, str]:
-    """An htmx answer's main content, and what it puts in the #flashes live region."""
-    main, sep, rest = html.partition('<hx-partial hx-target="#flashes"')
-    assert sep, "nothing announced"
-    return main, rest
 
 
 async def test_follow_and_unfollow_with_htmx(db, alice_client, alice, bob):
@@ -445,7 +358,7 @@ async def test_follow_unknown_user_name_is_escaped(alice_client):
     assert response.status_code == 303
     page = await page_of(alice_client, "/index")
     assert "<b>x" not in page
-    assert flashes(page) == ["User &lt;b&gt;x not found."]
+    assert flashes(page) == ["User <b>x not found."]  # as text: unescaped, <b> would have been a tag
 
 
 @pytest.mark.parametrize("htmx", [False, True])
@@ -476,14 +389,14 @@ async def test_followers_and_following_lists(app, db, client, alice, bob, htmx):
 
     page = await page_of(client, "/user/bob/followers", htmx=htmx)
     assert title(page) == "Followers of bob - microblog"
-    rows = re.findall(r'<a class="fw-semibold flex-grow-1" href="/user/(\w+)">', page)
+    rows = user_rows(page)
     assert rows == ["carol", "alice"]  # latest first
     assert "Back to bob" in visible(page)
     assert page.count("Log in to follow") == 2
 
     page = await page_of(client, "/user/bob/following", htmx=htmx)
     assert title(page) == "Followed by bob - microblog"
-    assert re.findall(r'<a class="fw-semibold flex-grow-1" href="/user/(\w+)">', page) == ["carol"]
+    assert user_rows(page) == ["carol"]
     assert "1 follower" in visible(page)  # carol's follower count
 
     page = await page_of(client, "/user/alice/followers", htmx=htmx)
@@ -754,7 +667,7 @@ async def test_htmx_post_with_token_in_header_is_accepted(db, alice_client):
 
 async def test_pages_carry_the_token_for_forms_and_htmx(alice_client, bob):
     page = await page_of(alice_client, "/user/bob")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    token = input_value(page, "csrf_token")
     assert f'hx-headers:inherited=\'{{"X-CSRFToken": "{token}"}}\'' in page
     # The token from the page works, as a form field and as a header.
     response = await alice_client.post("/follow/bob", form={"csrf_token": token})

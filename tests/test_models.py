@@ -1,6 +1,5 @@
 """Users, posts and follows: the rules of the model, on SQLite and PostgreSQL."""
 import hashlib
-import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -16,17 +15,7 @@ from microblog.posts import Post
 from microblog.paging import keyset_page
 
 from conftest import follow, login, make_post, make_user, post, unfollow
-
-
-
-
-async def fresh(app):
-    """A second session, as another request would have."""
-    return app.extensions["db_sessionmaker"]()
-
-
-async def follow_rows(db) -> set[tuple[int, int]]:
-    return set((await db.execute(select(followers.c.follower_id, followers.c.followed_id))).all())
+from helpers import follow_rows, fresh, post_ids
 
 
 # --- follows -------------------------------------------------------------------------
@@ -137,7 +126,7 @@ async def test_followed_posts(app, db):
         client = app.test_client()
         await login(client, nickname)
         home = await (await client.get("/index")).get_data(as_text=True)
-        assert [int(i) for i in re.findall(r'id="post-(\d+)"', home)] == [p.id for p in posts], nickname
+        assert post_ids(home) == [p.id for p in posts], nickname
 
 
 # --- nicknames -------------------------------------------------------------------------
