@@ -1,13 +1,26 @@
-"""Fixtures: an app on a real database (SQLite file, and PostgreSQL when TEST_DATABASE_URL is set)."""
+"""Fixtures: an app on a real database (SQLite file, and PostgreSQL when TEST_DATABASE_URL is set).
+
+Each database gets the models' tables once per session (`databases`); every test that uses
+`app` then starts from empty tables, ids restarting at 1 (`empty_database`). A test that changed
+the schema itself (migrations, a trigger, `reset_schema`) is noticed by the next one, which builds
+the tables afresh.
+
+Requests and HTML readers live in helpers.py; the ones other modules import from here
+(csrf_token, post, login, text_of, flashes) are re-exported.
+"""
+import asyncio
 import os
-import re
+import shutil
 import socket
+import tempfile
+import threading
 from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import text
 
+from helpers import csrf_token, flashes, login, post, text_of  # noqa: F401 (re-exported)
 from microblog import create_app
 from microblog.config import normalise_database_url
 from microblog import follows
@@ -50,23 +63,130 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# --- the databases ------------------------------------------------------------------------------
+
 async def reset_schema(url: str, create_tables: bool = True) -> None:
     """An empty database: with the models' tables, or with nothing at all (for migrations)."""
     engine = make_engine(url)
-    async with engine.begin() as conn:
+    async with engine.connect() as conn:
         if engine.dialect.name == "postgresql":
             await conn.execute(text("DROP SCHEMA public CASCADE"))
             await conn.execute(text("CREATE SCHEMA public"))
+        else:  # in place, so connections already open see it too; in any order, foreign keys off
+            await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            for kind, name in (await conn.exec_driver_sql(
+                    "SELECT type, name FROM sqlite_master WHERE type IN ('view', 'trigger', 'table') "
+                    "AND name NOT LIKE 'sqlite_%' ORDER BY type = 'table'")).all():
+                await conn.exec_driver_sql(f'DROP {kind.upper()} IF EXISTS "{name}"')
+            await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
         if create_tables:
             await conn.run_sync(Base.metadata.create_all)
+        await conn.commit()
     await engine.dispose()
 
 
+# Everything in the schema that a test could change, in one value: tables, columns, indexes,
+# constraints, triggers and (PostgreSQL) functions.
+SQLITE_SCHEMA = text("SELECT group_concat(type || ' ' || name || ' ' || ifnull(sql, ''), char(10)) "
+                     "FROM (SELECT * FROM sqlite_master ORDER BY type, name)")
+POSTGRESQL_SCHEMA = text("""
+SELECT md5(coalesce(string_agg(item, E'\\n' ORDER BY item), '')) FROM (
+  SELECT 'relation ' || c.relname || ' ' || c.relkind::text AS item FROM pg_class c
+    WHERE c.relnamespace = 'public'::regnamespace
+  UNION ALL SELECT 'column ' || c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+      || ' ' || a.attnotnull || ' ' || coalesce(pg_get_expr(d.adbin, d.adrelid), '')
+    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+    LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+    WHERE c.relnamespace = 'public'::regnamespace AND a.attnum > 0 AND NOT a.attisdropped
+  UNION ALL SELECT 'index ' || indexdef FROM pg_indexes WHERE schemaname = 'public'
+  UNION ALL SELECT 'constraint ' || conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint
+    WHERE connamespace = 'public'::regnamespace
+  UNION ALL SELECT 'trigger ' || tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+    WHERE c.relnamespace = 'public'::regnamespace AND NOT t.tgisinternal
+  UNION ALL SELECT 'function ' || proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace
+) AS schema
+""")
+
+_expected_schema: dict[str, str] = {}  # url -> what the schema looks like after create_all
+
+
+async def _schema_of(conn) -> str:
+    query = SQLITE_SCHEMA if conn.dialect.name == "sqlite" else POSTGRESQL_SCHEMA
+    return (await conn.execute(query)).scalar() or ""
+
+
+async def create_schema(url: str) -> None:
+    """The models' tables from scratch, remembered as what each test expects to find."""
+    await reset_schema(url)
+    engine = make_engine(url)
+    async with engine.connect() as conn:
+        _expected_schema[url] = await _schema_of(conn)
+    await engine.dispose()
+
+
+async def empty_database(url: str) -> None:
+    """Empty every table and restart ids (the schema as create_all made it: built afresh if a
+    test changed it). Runs in the calling test's event loop, on an engine of its own."""
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as conn:
+            if url in _expected_schema and await _schema_of(conn) == _expected_schema[url]:
+                tables = Base.metadata.sorted_tables
+                if conn.dialect.name == "postgresql":
+                    await conn.execute(text("SET LOCAL lock_timeout = '20s'"))  # a leaked connection: fail, not hang
+                    names = ", ".join(conn.dialect.identifier_preparer.format_table(t) for t in tables)
+                    await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+                else:
+                    for table in reversed(tables):  # children first: foreign keys are on
+                        await conn.execute(table.delete())
+                    await conn.execute(text("DELETE FROM sqlite_sequence"))  # AUTOINCREMENT ids restart
+                return
+    finally:
+        await engine.dispose()
+    await create_schema(url)
+
+
+def _run_in_thread(coroutine) -> None:
+    """Run `coroutine` to the end on an event loop of its own, in a thread: the main thread's loop
+    (pytest-asyncio's, one per test) is left alone."""
+    failure = []
+
+    def run():
+        try:
+            asyncio.run(coroutine)
+        except BaseException as error:  # re-raised in the caller
+            failure.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+
+
+@pytest.fixture(scope="session")
+def databases():
+    """name -> URL of each database under test, its tables created on first use (once a session)."""
+    workdir = Path(tempfile.mkdtemp(prefix="microblog-tests-"))  # not tmp_path: other runs prune those
+    urls = {"sqlite": f"sqlite+aiosqlite:///{workdir / 'test.sqlite'}"}
+    if POSTGRES_URL:
+        urls["postgresql"] = normalise_database_url(POSTGRES_URL)
+
+    class Databases(dict):
+        def __missing__(self, name):
+            _run_in_thread(create_schema(urls[name]))
+            self[name] = urls[name]
+            return self[name]
+
+    yield Databases()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
 @pytest.fixture(params=DATABASES)
-def database_url(request, tmp_path) -> str:
-    if request.param == "postgresql":
-        return normalise_database_url(POSTGRES_URL)
-    return f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite'}"
+def database_url(request, databases) -> str:
+    """The database under test; the `app` fixture empties it first, tests without `app` that need
+    empty tables call `await empty_database(database_url)`."""
+    return databases[request.param]
 
 
 @pytest.fixture
@@ -76,7 +196,7 @@ def app_config(database_url) -> dict:
 
 @pytest.fixture
 async def app(app_config):
-    await reset_schema(app_config["DATABASE_URL"])
+    await empty_database(app_config["DATABASE_URL"])
     app = create_app(app_config)
     async with app.test_app():
         yield app
@@ -101,6 +221,8 @@ async def app_context(app):
 def client(app):
     return app.test_client()
 
+
+# --- data ---------------------------------------------------------------------------------------
 
 # The same cheap Argon2 settings as TEST_CONFIG, usable outside an app context.
 TEST_HASHER = PasswordHasher(time_cost=TEST_CONFIG["PASSWORD_HASH_TIME_COST"],
@@ -135,31 +257,6 @@ async def unfollow(db, user: User, other: User) -> bool:
     return unfollowed
 
 
-async def csrf_token(client) -> str:
-    async with client.session_transaction() as session:
-        session.setdefault("csrf_token", "test-csrf-token")
-        return session["csrf_token"]
-
-
-async def post(client, url: str, data: dict | None = None, htmx: bool = False, **kwargs):
-    """POST as the site's own forms do: with the CSRF token (as a header for htmx)."""
-    token = await csrf_token(client)
-    headers = kwargs.pop("headers", {})
-    form = dict(data or {})
-    if htmx:
-        headers = {"HX-Request": "true", "X-CSRFToken": token, **headers}
-    else:
-        form["csrf_token"] = token
-    return await client.post(url, form=form, headers=headers, **kwargs)
-
-
-async def login(client, nickname: str, password: str = "correct horse", remember: bool = False):
-    data = {"nickname": nickname, "password": password}
-    if remember:
-        data["remember_me"] = "y"
-    return await post(client, "/auth/login", data)
-
-
 @pytest.fixture
 async def alice(db):
     return await make_user(db, "alice")
@@ -175,12 +272,3 @@ async def alice_client(client, alice):
     response = await login(client, "alice")
     assert response.status_code == 303
     return client
-
-
-async def text_of(response) -> str:
-    return await response.get_data(as_text=True)
-
-
-def flashes(html: str) -> list[str]:
-    return [re.sub(r"\s+", " ", m).strip() for m in re.findall(
-        r'<div class="alert[^"]*"[^>]*>(.*?)<button', html, re.S)]

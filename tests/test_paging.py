@@ -1,6 +1,5 @@
 """Keyset pagination: cursors, forged cursors, and pages that neither skip nor repeat under inserts."""
 import base64
-import html
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -12,34 +11,9 @@ from microblog.follows.models import followers
 from microblog.paging import Cursor
 
 from conftest import follow, login, make_post, make_user, text_of, unfollow
+from helpers import HTMX, newer_link, older_link, page_of, post_ids, sentinel, user_rows
 
 PER_PAGE = 3  # conftest.TEST_CONFIG["POSTS_PER_PAGE"]
-HTMX = {"HX-Request": "true"}
-
-
-
-
-def post_ids(page: str) -> list[int]:
-    return [int(i) for i in re.findall(r'<article class="post[^"]*" id="post-(\d+)"', page)]
-
-
-def user_rows(page: str) -> list[str]:
-    return re.findall(r'<a class="fw-semibold flex-grow-1" href="/user/([^"/]+)">', page)
-
-
-def older_link(page: str) -> str | None:
-    match = re.search(r'href="([^"]+)" rel="next">[^<]+</a>', page)
-    return html.unescape(match.group(1)) if match else None
-
-
-def newer_link(page: str) -> str | None:
-    match = re.search(r'rel="prev"\s+href="([^"]+)">[^<]+</a>', page)
-    return html.unescape(match.group(1)) if match else None
-
-
-def sentinel(page: str) -> str | None:
-    match = re.search(r'hx-get="([^"]+)" hx-trigger="revealed"', page)
-    return html.unescape(match.group(1)) if match else None
 
 
 def cursor_of(url: str) -> Cursor | None:
@@ -50,13 +24,6 @@ def cursor_of(url: str) -> Cursor | None:
 def b64(raw: str | bytes) -> str:
     data = raw.encode() if isinstance(raw, str) else raw
     return base64.urlsafe_b64encode(data).decode().rstrip("=")
-
-
-async def get_page(client, url: str, htmx: bool = False) -> str:
-    response = await client.get(url, headers=HTMX if htmx else {})
-    assert response.status_code == 200, url
-    assert "HX-Request" in response.headers.get("Vary", "")
-    return await text_of(response)
 
 
 async def make_history(db, author, count: int = 10):
@@ -174,7 +141,7 @@ async def test_paging_while_posts_arrive_neither_skips_nor_repeats(app, db, clie
     at_start = newest_first(history)
     assert len(at_start) == 14
 
-    page = await get_page(client, "/explore")
+    page = await page_of(client, "/explore")
     seen = post_ids(page)
     assert seen == at_start[:PER_PAGE]
     arrived = []
@@ -186,7 +153,7 @@ async def test_paging_while_posts_arrive_neither_skips_nor_repeats(app, db, clie
         if url is None:
             break
         assert url.startswith("/explore?cursor=")
-        page = await get_page(client, url, htmx=htmx)
+        page = await page_of(client, url, htmx=htmx)
         if htmx:
             assert "<html" not in page and "<nav" not in page  # only the next page and its sentinel
         ids = post_ids(page)
@@ -200,7 +167,7 @@ async def test_paging_while_posts_arrive_neither_skips_nor_repeats(app, db, clie
     assert pages == 5  # 14 posts, 3 a page
 
     # The new posts are on the first page now.
-    page = await get_page(client, "/explore")
+    page = await page_of(client, "/explore")
     assert post_ids(page) == list(reversed(arrived))[:PER_PAGE]
 
 
@@ -217,7 +184,7 @@ async def test_paging_a_profile_and_the_timeline(app, db, client):
     for start, expected in (("/user/bob", newest_first(bobs)), ("/index", newest_first(mine + bobs))):
         url, seen = start, []
         while url is not None:
-            page = await get_page(client, url)
+            page = await page_of(client, url)
             seen += post_ids(page)
             url = older_link(page)
             if url is not None:
@@ -239,7 +206,7 @@ async def test_followers_list_pages_by_follow_time(app, db, client):
         reverse=True)]
 
     for htmx in (False, True):
-        page = await get_page(client, "/user/bob/followers")
+        page = await page_of(client, "/user/bob/followers")
         seen = user_rows(page)
         assert len(seen) == PER_PAGE
         newcomers = []
@@ -247,11 +214,11 @@ async def test_followers_list_pages_by_follow_time(app, db, client):
             # A new follower between two page loads changes nothing already listed.
             newcomers.append(await make_user(db, f"late{len(seen)}{int(htmx)}"))
             await follow(db, newcomers[-1], bob)
-            page = await get_page(client, url, htmx=htmx)
+            page = await page_of(client, url, htmx=htmx)
             seen += user_rows(page)
         assert seen == expected
         assert len(newcomers) == 2
-        page = await get_page(client, "/user/bob/followers")
+        page = await page_of(client, "/user/bob/followers")
         assert user_rows(page) == [n.nickname for n in reversed(newcomers)] + expected[:1]
         for newcomer in newcomers:
             await unfollow(db, newcomer, bob)
@@ -263,35 +230,35 @@ async def test_newer_posts_links_go_back_page_by_page(app, db, client):
     alice = await make_user(db, "alice")
     posts = newest_first(await make_history(db, alice, 9))
 
-    first = await get_page(client, "/explore")
+    first = await page_of(client, "/explore")
     assert post_ids(first) == posts[0:3]
     assert newer_link(first) is None
-    second = await get_page(client, older_link(first))
+    second = await page_of(client, older_link(first))
     assert post_ids(second) == posts[3:6]
-    third = await get_page(client, older_link(second))
+    third = await page_of(client, older_link(second))
     assert post_ids(third) == posts[6:9]
     assert older_link(third) is None  # exactly nine posts: nothing older
 
     back = newer_link(third)
     assert back is not None and cursor_of(back).newer
-    back_to_second = await get_page(client, back)
+    back_to_second = await page_of(client, back)
     assert post_ids(back_to_second) == posts[3:6]
     assert older_link(back_to_second) == older_link(second)
-    back_to_first = await get_page(client, newer_link(back_to_second))
+    back_to_first = await page_of(client, newer_link(back_to_second))
     assert post_ids(back_to_first) == posts[0:3]
     assert newer_link(back_to_first) is None  # the newest page: no way further up
-    assert post_ids(await get_page(client, older_link(back_to_first))) == posts[3:6]
+    assert post_ids(await page_of(client, older_link(back_to_first))) == posts[3:6]
 
     # Posts written since: "Newer posts" from the top of the old first page finds them.
     fresh = [(await make_post(db, alice, f"fresh {i}")).id for i in range(2)]
-    again = await get_page(client, newer_link(back_to_second))
+    again = await page_of(client, newer_link(back_to_second))
     assert post_ids(again) == posts[0:3]
     up = newer_link(again)
     assert up is not None
-    newest = await get_page(client, up)
+    newest = await page_of(client, up)
     assert post_ids(newest) == list(reversed(fresh))
     assert newer_link(newest) is None
-    assert post_ids(await get_page(client, older_link(newest))) == posts[0:3]
+    assert post_ids(await page_of(client, older_link(newest))) == posts[0:3]
 
 
 async def test_past_the_end_is_an_empty_page_not_an_error(app, db, client):
@@ -300,29 +267,29 @@ async def test_past_the_end_is_an_empty_page_not_an_error(app, db, client):
     oldest = min(posts, key=lambda p: (p.timestamp, p.id))
     past = Cursor(oldest.timestamp, oldest.id).encode()
 
-    first = await get_page(client, "/explore")
-    second = await get_page(client, older_link(first))
+    first = await page_of(client, "/explore")
+    second = await page_of(client, older_link(first))
     assert post_ids(second) == [oldest.id]
     assert older_link(second) is None and sentinel(second) is None
 
-    page = await get_page(client, f"/explore?cursor={past}")
+    page = await page_of(client, f"/explore?cursor={past}")
     assert post_ids(page) == []
     assert "Nothing more to show." in page
     assert 'href="/explore">Back to the newest</a>' in page
     assert older_link(page) is None and newer_link(page) is None
 
-    fragment = await get_page(client, f"/explore?cursor={past}", htmx=True)
+    fragment = await page_of(client, f"/explore?cursor={past}", htmx=True)
     assert post_ids(fragment) == [] and sentinel(fragment) is None
     assert "<html" not in fragment
 
     for url in (f"/user/alice?cursor={past}", f"/user/alice/followers?cursor={past}"):
-        page = await get_page(client, url)
+        page = await page_of(client, url)
         assert post_ids(page) == [] and user_rows(page) == []
         assert "Back to the newest" in page
 
 
 async def test_an_empty_site_says_so(app, client):
-    page = await get_page(client, "/explore")
+    page = await page_of(client, "/explore")
     assert post_ids(page) == []
     assert "Nothing here yet." in page
     assert older_link(page) is None and newer_link(page) is None

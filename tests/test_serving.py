@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from conftest import free_port
+from helpers import input_value
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / "venv" / "bin"
@@ -103,10 +104,6 @@ def servers():
         server.stop()
 
 
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
 def test_procfile_release_then_web(tmp_path, servers):
     env = environment(tmp_path)
     release(env, tmp_path)
@@ -137,14 +134,14 @@ def test_login_slow_down_holds_across_processes(tmp_path, servers):
     b.wait_ready()
 
     with httpx.Client(base_url=a.url) as on_a, httpx.Client(base_url=b.url) as on_b:
-        token = csrf_of(on_a.get("/auth/register").text)
+        token = input_value(on_a.get("/auth/register").text, "csrf_token")
         response = on_a.post("/auth/register", data={
             "csrf_token": token, "nickname": "alice", "email": "alice@example.com",
             "password": "correct horse", "password2": "correct horse"})
         assert response.status_code == 303, response.text
 
-        token_a = csrf_of(on_a.get("/auth/login").text)
-        token_b = csrf_of(on_b.get("/auth/login").text)
+        token_a = input_value(on_a.get("/auth/login").text, "csrf_token")
+        token_b = input_value(on_b.get("/auth/login").text, "csrf_token")
 
         def attempt(client, token, password):
             return client.post("/auth/login", data={

@@ -1,4 +1,5 @@
-"""Password reset by mail, through a real SMTP server (aiosmtpd) on this machine."""
+"""Password reset: the request form, then the mail end to end through a real SMTP server (aiosmtpd)
+on this machine, bad links, and the mail job's retries."""
 import asyncio
 import logging
 import re
@@ -11,7 +12,8 @@ from sqlalchemy import select
 from aiosmtpd.controller import Controller
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
-from conftest import TEST_CONFIG, flashes, free_port, login, make_user, post, reset_schema, text_of
+from conftest import TEST_CONFIG, empty_database, flashes, free_port, login, make_user, post, text_of
+from helpers import field_errors, input_value
 from microblog import create_app
 from microblog.jobs import Job
 from microblog.accounts.throttle import Throttle
@@ -54,7 +56,7 @@ def smtp():
 
 
 async def make_mail_app(database_url: str, **config):
-    await reset_schema(database_url)
+    await empty_database(database_url)
     return create_app({**TEST_CONFIG, "DATABASE_URL": database_url,
                        "MAIL_DEFAULT_SENDER": SENDER, **config})
 
@@ -83,6 +85,18 @@ async def request_reset(client, email: str):
     assert response.headers["Location"] == "/auth/login"
     assert CHECK_EMAIL in flashes(await text_of(await client.get("/auth/login")))
 
+
+# --- asking for a reset -----------------------------------------------------------------------
+
+async def test_reset_request_rejects_bad_email(client):
+    response = await post(client, "/auth/reset_password_request", {"email": "not-an-email"})
+    assert response.status_code == 422
+    html = await text_of(response)
+    assert field_errors(html, "email") == ["Invalid email address."]
+    assert input_value(html, "email") == "not-an-email"
+
+
+# --- the mail and its link --------------------------------------------------------------------
 
 async def test_password_reset_end_to_end(mail_app, smtp):
     await add_user(mail_app, "alice")
@@ -192,6 +206,8 @@ async def test_unknown_email_gets_the_same_answer_and_no_mail(mail_app, smtp):
     await asyncio.sleep(0.2)
     assert [m["To"] for m in smtp.messages] == ["alice@example.com"]
 
+
+# --- sending is a job -------------------------------------------------------------------------
 
 async def test_failed_send_never_reaches_the_request(database_url, caplog):
     caplog.set_level(logging.WARNING, logger="microblog.jobs")

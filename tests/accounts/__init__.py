@@ -1,0 +1,1 @@
+"""Tests of microblog.accounts: registering, logging in and out, access, the slow-down, password reset."""

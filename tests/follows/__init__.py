@@ -1,0 +1,1 @@
+"""Tests of microblog.follows: following, the follower lists, the follows table."""

@@ -1,0 +1,1 @@
+"""Tests of microblog.posts: timelines, writing and deleting posts, the Post model."""

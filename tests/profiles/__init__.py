@@ -1,0 +1,1 @@
+"""Tests of microblog.profiles: the profile page and editing it."""
