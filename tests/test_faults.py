@@ -1,6 +1,8 @@
 """Faults, served as the Procfile serves (release step first, 2 workers, a real port): a worker
-killed, the supervisor killed, a deploy's SIGTERM while requests are in flight, a crash loop."""
+killed, the supervisor killed, a deploy's SIGTERM while requests are in flight; then the
+supervisor's and a worker's rarer paths in this process, with stand-in workers."""
 import asyncio
+import logging
 import os
 import re
 import secrets
@@ -8,7 +10,6 @@ import shutil
 import signal
 import socket
 import sqlite3
-import subprocess
 import sys
 import threading
 import time
@@ -17,12 +18,15 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypercorn.config import Config as HypercornConfig
 from sqlalchemy import text
 
-from conftest import POSTGRES_URL, reset_schema
+from conftest import POSTGRES_URL, TEST_CONFIG, free_port, reset_schema
+from microblog import create_app, serve
 from microblog.config import normalise_database_url
 from microblog.db import make_engine
-from test_serving import ROOT, Server, csrf_of, environment, procfile, release, servers  # noqa: F401 (a fixture)
+from microblog.serve import Supervisor
+from test_serving import ROOT, Server, csrf_of, environment, release, servers  # noqa: F401 (a fixture)
 
 WORKERS = 2
 RUNNING_ON = re.compile(r"\[(\d+)\] \[INFO\] Running on http")
@@ -286,26 +290,138 @@ def test_an_app_that_cannot_start_stops_the_supervisor(tmp_path, servers):
     no_traceback(server)
 
 
-def test_an_address_in_use_stops_the_supervisor_at_once(tmp_path):
+# --- the supervisor and a worker in this process, with stand-in workers: quick ---------------
+
+@pytest.fixture
+def restored():
+    """The supervisor and worker code set signal handlers and logging: put them back."""
+    handlers = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)}
+    logger = logging.getLogger("microblog")
+    saved, level = list(logger.handlers), logger.level
+    yield
+    for number, handler in handlers.items():
+        signal.signal(number, handler)
+    logger.handlers[:] = saved
+    logger.setLevel(level)
+
+
+def stand_in(code: str) -> list[str]:
+    return [sys.executable, "-c", "import signal, sys, time, pathlib\n" + code]
+
+
+SERVES = "signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))\ntime.sleep(60)"
+
+
+def supervise(supervisor: Supervisor, meanwhile) -> int:
+    """Run `supervisor` here; `meanwhile(supervisor)` runs beside it, then SIGTERM stops it."""
+    errors = []
+
+    def beside() -> None:
+        try:
+            meanwhile(supervisor)
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            if signal.getsignal(signal.SIGTERM) == supervisor._stop_requested:
+                os.kill(os.getpid(), signal.SIGTERM)
+            else:
+                supervisor.stop_signal = signal.SIGTERM
+
+    thread = threading.Thread(target=beside)
+    thread.start()
+    try:
+        return supervisor.run()
+    finally:
+        thread.join(timeout=30)
+        assert not errors, errors
+
+
+def until(condition, timeout: float = 10):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("not in time")
+        time.sleep(0.02)
+
+
+def test_the_supervisor_replaces_a_dead_worker_and_passes_sigterm_on(restored, caplog):
+    caplog.set_level(logging.INFO, logger="microblog.serve")
+    victims = []
+
+    def kill_one(supervisor: Supervisor) -> None:
+        until(lambda: len(supervisor.workers) == 2)
+        victims.append(supervisor.workers[0].process.pid)
+        os.kill(victims[0], signal.SIGKILL)
+        until(lambda: 0 in supervisor.workers and supervisor.workers[0].process.pid != victims[0])
+
+    assert supervise(Supervisor(stand_in(SERVES), 2, graceful_timeout=1), kill_one) == 0
+    assert f"worker {victims[0]} died (killed by SIGKILL)" in caplog.text
+    assert caplog.text.count(" started") == 3
+    assert "shutting down (SIGTERM)" in caplog.text and "shut down: every worker has stopped" in caplog.text
+
+
+def test_a_worker_that_will_not_stop_is_killed(restored, caplog, monkeypatch, tmp_path):
+    monkeypatch.setattr(serve, "STOP_MARGIN", 0)
+    ready = tmp_path / "ready"
+    stubborn = stand_in(f"signal.signal(signal.SIGTERM, signal.SIG_IGN)\npathlib.Path({str(ready)!r}).touch()\n"
+                        "time.sleep(60)")
+    assert supervise(Supervisor(stubborn, 1, graceful_timeout=0.2), lambda _: until(ready.exists)) == 1
+    assert "did not stop in time: killed" in caplog.text
+
+
+@pytest.mark.parametrize("status, reason", [
+    (7, "died (exit status 7), the 5th in a row within 10 s of starting"),
+    (serve.APP_CANNOT_START, "could not create the app"),
+])
+def test_workers_that_cannot_keep_running_make_the_supervisor_give_up(status, reason, restored, caplog):
+    assert Supervisor(stand_in(f"sys.exit({status})"), 2, graceful_timeout=1, backoff=0.01).run() == 1
+    assert "giving up: worker" in caplog.text and reason in caplog.text
+
+
+def test_an_address_in_use_stops_the_supervisor_at_once(restored, caplog, monkeypatch, tmp_path):
+    monkeypatch.setenv("MICROBLOG_DOTENV", str(tmp_path / "no.env"))
+    monkeypatch.setenv("LOG_TO_STDOUT", "1")
     with socket.socket() as taken:
-        taken.bind(("0.0.0.0", 0))
+        taken.bind(("127.0.0.1", 0))
         taken.listen()
-        env = {**environment(tmp_path), "PORT": str(taken.getsockname()[1])}
-        result = subprocess.run(["bash", "-c", "exec " + procfile()["web"]], cwd=ROOT, env=env,
-                                capture_output=True, text=True, timeout=60)
-    assert result.returncode == 1
-    assert "cannot serve on 0.0.0.0:" in result.stdout and "Address already in use" in result.stdout
-    assert "worker" not in result.stdout
+        bind = "127.0.0.1:%d" % taken.getsockname()[1]
+        assert serve.main(["--config", str(ROOT / "hypercorn.toml"), "--bind", bind]) == 1
+    assert f"cannot serve on {bind}: [Errno 98] Address already in use" in caplog.text
 
 
-def test_workers_that_keep_dying_young_make_the_supervisor_give_up(tmp_path):
-    script = ("import logging, sys\n"
-              "from microblog.serve import Supervisor, MAX_YOUNG_DEATHS\n"
-              "logging.basicConfig(level=logging.INFO, stream=sys.stdout)\n"
-              "dies = [sys.executable, '-c', 'raise SystemExit(7)']\n"
-              "sys.exit(Supervisor(dies, 2, graceful_timeout=1, backoff=0.01).run())\n")
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "died (exit status 7)" in result.stdout
-    assert "the 5th in a row within 10 s of starting" in result.stdout
-    assert "giving up" in result.stdout
+def test_a_worker_whose_app_cannot_be_created_says_so(restored, caplog, monkeypatch, tmp_path):
+    monkeypatch.setenv("MICROBLOG_DOTENV", str(tmp_path / "no.env"))
+    monkeypatch.setenv("LOG_TO_STDOUT", "1")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("QUART_DEBUG", raising=False)
+    assert serve.main(["--worker", "--config", str(ROOT / "hypercorn.toml")]) == serve.APP_CANNOT_START
+    assert "the app cannot start: SECRET_KEY is not set" in caplog.text
+    assert "Traceback" not in caplog.text
+
+
+async def test_a_worker_stops_on_sigterm_or_when_its_supervisor_is_gone(restored, caplog, tmp_path):
+    caplog.set_level(logging.INFO, logger="microblog.serve")
+    url = f"sqlite+aiosqlite:///{tmp_path / 'worker.sqlite'}"
+    await reset_schema(url)
+    port = free_port()
+
+    def worker(parent: int):
+        app = create_app({**TEST_CONFIG, "DATABASE_URL": url, "JOBS_RUN_IN_WEB": False})
+        config = HypercornConfig.from_mapping(graceful_timeout=1,
+                                              bind=[f"fd://{serve.bound_socket('127.0.0.1', port).detach()}"])
+        return asyncio.create_task(serve._serve(app, config, parent))
+
+    asked = worker(os.getppid())
+    async with httpx.AsyncClient() as client:
+        for _ in range(200):
+            with suppress(httpx.TransportError):
+                assert (await client.get(f"http://127.0.0.1:{port}/auth/login")).status_code == 200
+                break
+            await asyncio.sleep(0.05)
+    os.kill(os.getpid(), signal.SIGTERM)  # the worker's own handler takes it
+    await asyncio.wait_for(asked, 10)
+    assert "stopping (asked to)" in caplog.text
+
+    await asyncio.wait_for(worker(parent=-1), 20)  # not its parent: as if the supervisor had died
+    assert "stopping (its supervisor is gone)" in caplog.text
+    assert caplog.text.count(" stopped") == 2
