@@ -52,6 +52,8 @@ def from_environment(instance_path: str) -> dict:
         "TRANSLATOR_KEY": env("TRANSLATOR_KEY") or "",
         "TRANSLATOR_REGION": env("TRANSLATOR_REGION") or "",
         "LOG_TO_STDOUT": _bool(env("LOG_TO_STDOUT")),
+        # Worker processes `python -m microblog.serve` keeps alive (Heroku sets WEB_CONCURRENCY).
+        "WEB_CONCURRENCY": int(env("WEB_CONCURRENCY") or 1),
         # Identicons drawn by the site; "gravatar" sends each shown user's e-mail hash to gravatar.com.
         "AVATARS": (env("AVATARS") or "identicon").strip().lower(),
         # Durable jobs (jobs.py): every web worker runs them unless JOBS_RUN_IN_WEB=0 (then run

@@ -33,24 +33,30 @@ def hide_secrets_in_access_log() -> None:
         access_log.addFilter(HideSecrets())
 
 
+def configure(config, instance_path: str, names: tuple[str, ...] = ("microblog",)) -> None:
+    """INFO and above of the `names` loggers to stdout (LOG_TO_STDOUT) or to a rotating file in
+    the instance folder: for the app, and for the serving supervisor, which has no app."""
+    if config["LOG_TO_STDOUT"]:
+        handler: logging.Handler = logging.StreamHandler(sys.stdout)
+    else:
+        log_dir = Path(instance_path) / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        handler = RotatingFileHandler(log_dir / "microblog.log", maxBytes=1_000_000, backupCount=10)
+    handler.setFormatter(logging.Formatter(FORMAT))
+    handler.setLevel(logging.INFO)
+    for name in names:
+        logger = logging.getLogger(name)
+        if not any(type(h) is type(handler) for h in logger.handlers):
+            logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
 def init_app(app: Quart) -> None:
     hide_secrets_in_access_log()  # Hypercorn runs the app in its own process: its logger is here
 
     if app.config.get("TESTING"):
         return
-    if app.config["LOG_TO_STDOUT"]:
-        handler: logging.Handler = logging.StreamHandler(sys.stdout)
-    else:
-        log_dir = Path(app.instance_path) / "logs"
-        log_dir.mkdir(parents=True, exist_ok=True)
-        handler = RotatingFileHandler(log_dir / "microblog.log", maxBytes=1_000_000, backupCount=10)
-    handler.setFormatter(logging.Formatter(FORMAT))
-    handler.setLevel(logging.INFO)
-    for name in (app.logger.name, "microblog"):
-        logger = logging.getLogger(name)
-        if not any(type(h) is type(handler) for h in logger.handlers):
-            logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
+    configure(app.config, app.instance_path, (app.logger.name, "microblog"))
 
     @app.before_serving
     async def _log_startup() -> None:
