@@ -1,0 +1,22 @@
+"""Outgoing mail. Every message is a job committed with the change that causes it (nothing is sent
+for a change that rolls back), and the job runner sends it: no request ever waits for the SMTP
+server, and a message survives restarts and an SMTP server that is down for hours. Each message
+keeps one Message-ID through all its attempts, so a retry of a send whose answer was lost is a
+duplicate mail systems recognise.
+
+  messages.py   building messages, handing them to the server (or the log), explaining failures
+  sending.py    the "mail.send" job: messages rendered when queued (the reset mail)
+  cli.py        `quart mail test ADDRESS`
+"""
+from quart import Quart
+
+from . import cli
+from .messages import MailNotSent, build_message, check_settings, deliver, describe_failure
+from .sending import SEND, send_email
+
+__all__ = ["SEND", "MailNotSent", "build_message", "deliver", "describe_failure", "init_app", "send_email"]
+
+
+def init_app(app: Quart) -> None:
+    check_settings(app.config)
+    cli.init_app(app)
