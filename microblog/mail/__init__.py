@@ -6,15 +6,21 @@ duplicate mail systems recognise.
 
   messages.py   building messages, handing them to the server (or the log), explaining failures
   sending.py    the "mail.send" job: messages rendered when queued (the reset mail)
+  followers.py  the new-follower mail, rendered when sent, in the recipient's language
+  limits.py     how often one kind of mail may go out (database-wide)
   cli.py        `quart mail test ADDRESS`
 """
 from quart import Quart
 
 from . import cli
+from .followers import NEW_FOLLOWER, queue_new_follower_mail, render_new_follower_mail
+from .limits import MailLimit
 from .messages import MailNotSent, build_message, check_settings, deliver, describe_failure
 from .sending import SEND, send_email
 
-__all__ = ["SEND", "MailNotSent", "build_message", "deliver", "describe_failure", "init_app", "send_email"]
+__all__ = ["NEW_FOLLOWER", "SEND", "MailLimit", "MailNotSent", "build_message", "deliver",
+           "describe_failure", "init_app", "queue_new_follower_mail", "render_new_follower_mail",
+           "send_email"]
 
 
 def init_app(app: Quart) -> None:
