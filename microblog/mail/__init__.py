@@ -5,14 +5,15 @@ keeps one Message-ID through all its attempts, so a retry of a send whose answer
 duplicate mail systems recognise.
 
   messages.py   building messages, handing them to the server (or the log), explaining failures
-  sending.py    the "mail.send" job: messages rendered when queued (the reset mail)
+  sending.py    the "mail.send" job: messages rendered when queued (reset mail, error reports)
   followers.py  the new-follower mail, rendered when sent, in the recipient's language
   limits.py     how often one kind of mail may go out (database-wide)
+  reports.py    unhandled errors mailed to ADMINS
   cli.py        `quart mail test ADDRESS`
 """
 from quart import Quart
 
-from . import cli
+from . import cli, reports
 from .followers import NEW_FOLLOWER, queue_new_follower_mail, render_new_follower_mail
 from .limits import MailLimit
 from .messages import MailNotSent, build_message, check_settings, deliver, describe_failure
@@ -25,4 +26,5 @@ __all__ = ["NEW_FOLLOWER", "SEND", "MailLimit", "MailNotSent", "build_message", 
 
 def init_app(app: Quart) -> None:
     check_settings(app.config)
+    reports.init_app(app)
     cli.init_app(app)
