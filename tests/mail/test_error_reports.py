@@ -6,12 +6,13 @@ import re
 from datetime import timedelta
 
 import pytest
+from quart import Quart
 from sqlalchemy import select, text, update
 
 from conftest import free_port, login, make_user, post, reset_schema, text_of
 from microblog import create_app
 from microblog.db import make_engine, utcnow
-from microblog.mail import SEND, MailLimit
+from microblog.mail import SEND, MailLimit, reports
 
 from .conftest import mail_config
 from .support import all_jobs, body, jobs_settled, make_posting_fail
@@ -149,8 +150,11 @@ async def test_not_while_testing_unless_asked(database_url, smtp):
         await reported(app)
         assert await all_jobs(app) == []
     assert smtp.messages == []
-    assert create_app({"TESTING": True}).config["REPORT_ERRORS"] is False
-    assert create_app({"TESTING": False, "SECRET_KEY": "x", "BASE_URL": "https://x"}).config["REPORT_ERRORS"] is True
+    for testing, debug, reporting in [(True, False, False), (False, True, False), (False, False, True)]:
+        production = Quart(__name__)  # not create_app: a production app would set up log files
+        production.config.update(TESTING=testing, DEBUG=debug)
+        reports.init_app(production)
+        assert production.config["REPORT_ERRORS"] is reporting
 
 
 @pytest.mark.parametrize("url", [

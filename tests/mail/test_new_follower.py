@@ -12,7 +12,7 @@ from quart import request
 from sqlalchemy import update
 
 from conftest import free_port, login, make_user, post, reset_schema, text_of
-from microblog import create_app
+from microblog import create_app, follows
 from microblog.accounts import User
 from microblog.db import commit, new_session, utcnow
 from microblog.jobs import Job, run_one
@@ -276,28 +276,30 @@ async def test_a_restart_while_smtp_is_down(database_url):
 async def test_two_runner_processes_send_each_follower_mail_once(database_url, smtp, tmp_path):
     await reset_schema(database_url)
     app = create_app(mail_config(database_url, smtp.port, JOBS_RUN_IN_WEB=False))
-    async with app.test_app():
-        users = await add_users(app, "alice", *[f"fan{n}" for n in range(12)])
-        async with app.app_context():
-            async with new_session() as db:
-                from microblog import follows
-                alice = await db.get(User, users[0].id)
-                for fan_id in [u.id for u in users[1:]]:
-                    fan = await db.get(User, fan_id)
-                    assert await follows.follow(db, fan, alice)
-                    queue_new_follower_mail(db, fan, alice)
-                await commit(db)
-        runners = [job_runner_process(database_url, smtp.port, tmp_path / f"runner{i}.log") for i in range(2)]
-        try:
+    logs = [tmp_path / f"runner{i}.log" for i in range(2)]
+    runners = [job_runner_process(database_url, smtp.port, log) for log in logs]
+    try:
+        async def both_started():
+            return all("job runner started" in log.read_text() for log in logs)
+        await wait_until(both_started, timeout=60, what="both runners to start")
+        async with app.test_app():
+            users = await add_users(app, "alice", *[f"fan{n}" for n in range(12)])
+            async with app.app_context():
+                async with new_session() as db:
+                    alice = await db.get(User, users[0].id)
+                    for fan_id in [user.id for user in users[1:]]:
+                        fan = await db.get(User, fan_id)
+                        assert await follows.follow(db, fan, alice)
+                        queue_new_follower_mail(db, fan, alice)
+                    await commit(db)
             await jobs_settled(app, timeout=30)
-        finally:
-            for runner in runners:
-                runner.send_signal(signal.SIGTERM)
-            for runner in runners:
-                assert runner.wait(10) == 0
-        await smtp.none_more(12)
+            await smtp.none_more(12)
+    finally:
+        for runner in runners:
+            runner.send_signal(signal.SIGTERM)
+        for runner in runners:
+            assert runner.wait(10) == 0  # a clean stop
     subjects = sorted(message["Subject"] for message in smtp.messages)
     assert subjects == sorted(f"[microblog] fan{n} is now following you!" for n in range(12))
     assert len({message["Message-ID"] for message in smtp.messages}) == 12
-    logs = [(tmp_path / f"runner{i}.log").read_text() for i in range(2)]
-    assert all("job runner stopped" in log for log in logs)
+    assert all("job runner stopped" in log.read_text() for log in logs)
