@@ -6,7 +6,7 @@ import socket
 import click
 from quart import Quart
 
-from .messages import build_message, deliver, describe_failure
+from .messages import build_message, deliver, describe_failure, starttls
 
 TEST_TEXT = """This is a test message from microblog ({host}).
 
@@ -16,8 +16,8 @@ password resets, new-follower notices and error reports to the admins.
 
 
 def settings(config: dict) -> str:
-    security = "implicit TLS" if config.get("MAIL_USE_SSL") else \
-        "STARTTLS" if config.get("MAIL_USE_TLS") else "no TLS"
+    security = "implicit TLS" if config.get("MAIL_USE_SSL") else {
+        True: "STARTTLS", None: "STARTTLS if offered", False: "no TLS"}[starttls(config)]
     login = f"as {config['MAIL_USERNAME']}" if config.get("MAIL_USERNAME") else "without logging in"
     return f"{config['MAIL_SERVER']}:{config['MAIL_PORT']} ({security}, {login})"
 

@@ -50,6 +50,17 @@ def check_settings(config: dict) -> None:
                            "choose one (MAIL_USE_SSL for port 465, MAIL_USE_TLS for port 587).")
 
 
+def starttls(config: dict) -> bool | None:
+    """True: required (MAIL_USE_TLS). None: when the server offers it, so that a password is never
+    sent in clear to a server that could have protected it. False: plain, for a relay without a
+    password (often local, whose self-signed certificate must not stop the mail)."""
+    if config.get("MAIL_USE_TLS"):
+        return True
+    if config.get("MAIL_USE_SSL"):
+        return False
+    return None if config.get("MAIL_USERNAME") else False
+
+
 async def deliver(config: dict, message: EmailMessage) -> None:
     """Hand the message to the SMTP server (raises if it could not), or with MAIL_SUPPRESS_SEND
     write it to the log. A recipient refused among others accepted is only logged: sending again
@@ -62,8 +73,7 @@ async def deliver(config: dict, message: EmailMessage) -> None:
         hostname=config["MAIL_SERVER"], port=config["MAIL_PORT"],
         username=config.get("MAIL_USERNAME") or None, password=config.get("MAIL_PASSWORD") or None,
         use_tls=bool(config.get("MAIL_USE_SSL")),
-        # Plain unless asked: a local relay's self-signed certificate must not stop the mail.
-        start_tls=bool(config.get("MAIL_USE_TLS")),
+        start_tls=starttls(config),
         timeout=config.get("MAIL_TIMEOUT", 30),
     )
     for address, answer in refused.items():

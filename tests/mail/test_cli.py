@@ -55,7 +55,7 @@ def test_connection_refused():
 def test_connection_refused_real_process_exit_status():
     """The command as an operator runs it: a failure is a non-zero exit status."""
     env = {**os.environ, "SECRET_KEY": "x", "BASE_URL": "https://example.org", "MAIL_SERVER": "127.0.0.1",
-           "MAIL_PORT": str(free_port()), "MICROBLOG_DOTENV": "/nonexistent/.env"}
+           "MAIL_PORT": str(free_port()), "MICROBLOG_DOTENV": "/nonexistent/.env", "LOG_TO_STDOUT": "1"}
     done = subprocess.run([sys.executable, "-m", "quart", "--app", "microblog", "mail", "test", ADDRESS],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
@@ -101,7 +101,7 @@ def test_authentication(server):
     assert "wrong" not in result.output  # the password is never printed
     result = run_mail_test(MAIL_PORT=server.port, MAIL_USERNAME="blog", MAIL_PASSWORD="right")
     assert result.exit_code == 0, result.output
-    assert "(no TLS, as blog)" in result.output
+    assert "(STARTTLS if offered, as blog)" in result.output  # this one does not offer it
     assert len(server.messages) == 1
 
 
@@ -125,6 +125,10 @@ def test_tls_failures():
         result = run_mail_test(MAIL_PORT=smtp.port)  # no TLS asked: the server insists
         assert result.exit_code == 1
         assert "Must issue a STARTTLS command first (set MAIL_USE_TLS=1)" in result.output
+        # With a password, STARTTLS is used whenever it is offered (here it fails: never in clear).
+        result = run_mail_test(MAIL_PORT=smtp.port, MAIL_USERNAME="blog", MAIL_PASSWORD="secret")
+        assert result.exit_code == 1
+        assert result.output.startswith(f"Not sent: TLS failure: the certificate of 127.0.0.1:{smtp.port}")
     finally:
         smtp.stop()
     plain = SmtpServer(free_port()).start()
