@@ -11,7 +11,7 @@ from importlib.resources import files
 import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from conftest import TEST_CONFIG, free_port, post, reset_schema
+from conftest import TEST_CONFIG, free_port, login, make_user, post, reset_schema
 from microblog import create_app
 
 from .conftest import mail_config
@@ -169,7 +169,6 @@ async def test_suppressed_sending_completes_the_jobs(database_url, caplog):
     app = create_app(mail_config(database_url, free_port(), MAIL_SUPPRESS_SEND=True))
     async with app.test_app():
         async with app.extensions["db_sessionmaker"]() as db:
-            from conftest import make_user
             await make_user(db, "alice")
         await post(app.test_client(), "/auth/reset_password_request", {"email": "alice@example.com"})
         [job] = await jobs_settled(app)
@@ -177,3 +176,25 @@ async def test_suppressed_sending_completes_the_jobs(database_url, caplog):
     [record] = [r for r in caplog.records if r.name == "microblog.mail"]
     assert "Subject: [microblog] Reset your password" in record.getMessage()
     assert "To: alice@example.com" in record.getMessage()
+    assert "\nDear alice,\n" in record.getMessage() and "/auth/reset_password/" in record.getMessage()
+
+
+async def test_suppressed_mail_is_readable_in_the_log(database_url, caplog):
+    """A Spanish new-follower mail, decoded: no base64 between the developer and the text."""
+    caplog.set_level(logging.INFO, logger="microblog.mail")
+    await reset_schema(database_url)
+    app = create_app(mail_config(database_url, free_port(), MAIL_SUPPRESS_SEND=True))
+    async with app.test_app():
+        async with app.extensions["db_sessionmaker"]() as db:
+            await make_user(db, "alice")
+            bob = await make_user(db, "bob")
+            bob.locale = "es"
+            await db.commit()
+        client = app.test_client()
+        await login(client, "alice")
+        await post(client, "/user/bob/follow")
+        [job] = await jobs_settled(app)
+    assert job.state == "done"
+    [record] = [r for r in caplog.records if r.name == "microblog.mail"]
+    assert "Subject: [microblog] ¡alice ahora te sigue!\n" in record.getMessage()
+    assert "\nHola, bob:\n\nalice ahora te sigue.\n" in record.getMessage()
