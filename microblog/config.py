@@ -40,11 +40,17 @@ def from_environment(instance_path: str) -> dict:
         "POSTS_PER_PAGE": int(env("POSTS_PER_PAGE") or 25),
         "BASE_URL": (env("BASE_URL") or "").rstrip("/"),
         "MAIL_SERVER": env("MAIL_SERVER") or "localhost",
-        "MAIL_PORT": int(env("MAIL_PORT") or 25),
-        "MAIL_USE_TLS": _bool(env("MAIL_USE_TLS")),
+        "MAIL_PORT": int(env("MAIL_PORT") or (465 if _bool(env("MAIL_USE_SSL")) else 25)),
+        "MAIL_USE_TLS": _bool(env("MAIL_USE_TLS")),  # STARTTLS, required
+        "MAIL_USE_SSL": _bool(env("MAIL_USE_SSL")),  # TLS from the first byte (port 465)
         "MAIL_USERNAME": env("MAIL_USERNAME"),
         "MAIL_PASSWORD": env("MAIL_PASSWORD"),
         "MAIL_DEFAULT_SENDER": env("MAIL_DEFAULT_SENDER") or "microblog <no-reply@localhost>",
+        "MAIL_TIMEOUT": float(env("MAIL_TIMEOUT") or 30),
+        # Development: messages go to the log (logger microblog.mail) instead of a mail server.
+        "MAIL_SUPPRESS_SEND": _bool(env("MAIL_SUPPRESS_SEND")),
+        # At most one error report of each kind to ADMINS per this many seconds.
+        "ERROR_MAIL_INTERVAL": float(env("ERROR_MAIL_INTERVAL") or 600),
         "ADMINS": _list(env("ADMINS")),
         "LANGUAGES": _list(env("LANGUAGES")) or ["en", "es"],
         "TRANSLATOR": env("TRANSLATOR") or "",

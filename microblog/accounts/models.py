@@ -3,7 +3,7 @@ import hashlib
 import re
 from datetime import datetime, timedelta
 
-from sqlalchemy import Index, String, func, select, update
+from sqlalchemy import Index, String, func, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -40,6 +40,7 @@ class User(Base):
     last_seen: Mapped[datetime | None] = mapped_column(UTCDateTime())
     locale: Mapped[str | None] = mapped_column(String(16))
     timezone: Mapped[str | None] = mapped_column(String(64))
+    notify_new_followers: Mapped[bool] = mapped_column(default=True, server_default=true())  # by mail
 
     def __repr__(self) -> str:
         return f"<User {self.nickname}>"

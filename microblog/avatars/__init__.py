@@ -8,6 +8,7 @@ import hashlib
 from quart import Quart, current_app, url_for
 
 from ..security import allow_images_from
+from ..web import external_url
 from .identicon import identicon_svg
 from .routes import IDENTICON_VERSION, bp
 
@@ -17,12 +18,15 @@ AVATAR_SOURCES = ("identicon", "gravatar")
 GRAVATAR = "https://www.gravatar.com"
 
 
-def avatar_url(user, size: int) -> str:
-    """Where the picture of `user`, shown `size` pixels square, comes from."""
+def avatar_url(user, size: int, external: bool = False) -> str:
+    """Where the picture of `user`, shown `size` pixels square, comes from (`external`: an
+    absolute URL, for mail)."""
     if current_app.config.get("AVATARS", "identicon") == "gravatar":
         digest = hashlib.md5(user.email.strip().lower().encode()).hexdigest()
         return f"{GRAVATAR}/avatar/{digest}?d=identicon&s={int(size)}"
     # One picture for every size (it is an SVG): one download per user.
+    if external:
+        return external_url("avatars.identicon", user_id=user.id, v=IDENTICON_VERSION)
     return url_for("avatars.identicon", user_id=user.id, v=IDENTICON_VERSION)
 
 

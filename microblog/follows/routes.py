@@ -5,6 +5,7 @@ from quart_babel import gettext as _
 from ..accounts import User, get_user, load_current_user, login_required
 from ..db import get_session
 from ..errors import Refused
+from ..mail import queue_new_follower_mail
 from ..paging import current_cursor, keyset_page, list_response
 from ..web import answer, back_or, render
 from .models import followed_by, followers, followers_of, follow, follow_states, unfollow
@@ -71,7 +72,8 @@ async def _follow_action(nickname: str, following: bool):
     if user.id == g.user.id:
         raise Refused(400, _("You cannot follow yourself!"), url_for("profiles.user", nickname=user.nickname))
     if following:
-        await follow(db, g.user, user)
+        if await follow(db, g.user, user):  # a new follow, not a second click
+            queue_new_follower_mail(db, g.user, user)
         message = _("You are now following %(nickname)s!", nickname=user.nickname)
     else:
         await unfollow(db, g.user, user)

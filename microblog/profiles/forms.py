@@ -1,5 +1,5 @@
 from quart_babel import lazy_gettext as _l
-from wtforms import StringField, TextAreaField
+from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from ..accounts import ABOUT_ME_MAX, NICKNAME_MAX
@@ -12,3 +12,4 @@ class EditProfileForm(QuartForm):
         DataRequired(), Length(max=NICKNAME_MAX, message=NICKNAME_TOO_LONG), nickname_rules])
     about_me = TextAreaField(_l("About me"), filters=[strip], validators=[
         Length(max=ABOUT_ME_MAX, message=_l("About me is at most %(max)d characters.", max=ABOUT_ME_MAX))])
+    notify_new_followers = BooleanField(_l("Email me when someone new follows me"))

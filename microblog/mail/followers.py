@@ -1,0 +1,82 @@
+"""The "you have a new follower" mail.
+
+Queued (with the two ids only) in the transaction of the follow that caused it, so a follow that
+rolls back mails nothing; rendered when it is sent, in the recipient's language, from what is true
+then. It is not sent (the job ends quietly, logged) when either account is gone, when the follow
+was undone meanwhile, or when the recipient turned these mails off. One mail per pair of people a
+day at most, however often someone follows, unfollows and follows again.
+"""
+import logging
+from datetime import timedelta
+
+from quart import render_template
+from quart_babel import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .. import db as database
+from .. import jobs
+from ..accounts.models import User
+from ..i18n import speaking, user_locale
+from ..web import external_url
+from . import limits
+from .messages import build_message, new_message_id
+from .sending import send
+
+log = logging.getLogger("microblog.mail")
+
+NEW_FOLLOWER = "mail.new_follower"
+ONE_PER_PAIR = timedelta(days=1)
+AVATAR_SIZE = 64
+
+
+def queue_new_follower_mail(db: AsyncSession, follower: User, followed: User) -> None:
+    """Tell `followed` about `follower` (staged in `db`'s transaction), unless they asked not to be."""
+    if followed.notify_new_followers:
+        jobs.enqueue(db, NEW_FOLLOWER, {"follower_id": follower.id, "followed_id": followed.id,
+                                        "message_id": new_message_id()})
+
+
+async def render_new_follower_mail(follower: User, followed: User, message_id: str | None = None):
+    """The message, in `followed`'s language, with absolute links (there is no request to be
+    relative to)."""
+    context = {"follower": follower, "user": followed,
+               "profile_url": external_url("profiles.user", nickname=follower.nickname),
+               "avatar_url": _avatar(follower),
+               "avatar_size": AVATAR_SIZE,
+               "settings_url": external_url("profiles.edit_profile")}
+    with speaking(user_locale(followed)):
+        subject = _("[microblog] %(nickname)s is now following you!", nickname=follower.nickname)
+        text = await render_template("mail/new_follower.txt", subject=subject, **context)
+        html = await render_template("mail/new_follower.html", subject=subject, **context)
+    return build_message(subject, [followed.email], text, html, message_id=message_id)
+
+
+def _avatar(user: User) -> str:
+    from ..avatars import avatar_url  # avatars imports accounts: not at import time
+    return avatar_url(user, AVATAR_SIZE, external=True)
+
+
+@jobs.handler(NEW_FOLLOWER)
+async def _send_new_follower_mail(job: jobs.Job) -> None:
+    from ..follows.models import is_following  # follows' routes import this feature
+    follower_id, followed_id = job.payload["follower_id"], job.payload["followed_id"]
+    async with database.new_session() as db:  # closed before the SMTP server is called
+        follower, followed = await db.get(User, follower_id), await db.get(User, followed_id)
+        both = follower is not None and followed is not None
+        following = both and await is_following(db, follower, followed)
+    if not both:
+        reason = "an account is gone"
+    elif not followed.notify_new_followers:
+        reason = "the recipient turned these mails off"
+    elif not following:
+        reason = "the follow was undone"
+    else:
+        async with database.separate_transaction() as claims:
+            allowed = await limits.claim(claims, f"new-follower:{follower_id}:{followed_id}",
+                                         ONE_PER_PAIR, job_id=job.id)
+        if allowed is None:
+            reason = "one was sent for this pair less than a day ago"
+        else:
+            await send(await render_new_follower_mail(follower, followed, job.payload.get("message_id")))
+            return
+    log.info("new-follower mail %d->%d not sent: %s", follower_id, followed_id, reason)
