@@ -26,7 +26,8 @@ from microblog import create_app, serve
 from microblog.config import normalise_database_url
 from microblog.db import make_engine
 from microblog.serve import Supervisor
-from test_serving import ROOT, Server, csrf_of, environment, release, servers  # noqa: F401 (a fixture)
+from helpers import input_value
+from test_serving import ROOT, Server, environment, release, servers  # noqa: F401 (a fixture)
 
 WORKERS = 2
 RUNNING_ON = re.compile(r"\[(\d+)\] \[INFO\] Running on http")
@@ -89,10 +90,10 @@ def start(servers, env: dict[str, str], tmp_path: Path) -> Server:
 def logged_in(server: Server) -> httpx.Client:
     """A keep-alive client logged in as alice (registered on first use)."""
     client = httpx.Client(base_url=server.url, timeout=20)
-    token = csrf_of(client.get("/auth/register").text)
+    token = input_value(client.get("/auth/register").text, "csrf_token")
     client.post("/auth/register", data={"csrf_token": token, "nickname": "alice", "email": "alice@example.com",
                                         "password": "correct horse", "password2": "correct horse"})
-    token = csrf_of(client.get("/auth/login").text)
+    token = input_value(client.get("/auth/login").text, "csrf_token")
     response = client.post("/auth/login", data={"csrf_token": token, "nickname": "alice",
                                                 "password": "correct horse"})
     assert response.status_code == 303, response.text
@@ -100,7 +101,7 @@ def logged_in(server: Server) -> httpx.Client:
 
 
 def publish(client: httpx.Client, body: str, submission: str) -> int:
-    token = csrf_of(client.get("/index").text)
+    token = input_value(client.get("/index").text, "csrf_token")
     return client.post("/post", data={"csrf_token": token, "post": body, "submission": submission}).status_code
 
 
@@ -215,7 +216,7 @@ def test_sigterm_lets_requests_in_flight_finish(sqlite_env, tmp_path, servers):
     (the test holds SQLite's write lock for a while); they all end with their 303."""
     server = start(servers, sqlite_env, tmp_path)
     clients = [logged_in(server) for _ in range(6)]
-    tokens = [csrf_of(client.get("/index").text) for client in clients]
+    tokens = [input_value(client.get("/index").text, "csrf_token") for client in clients]
     statuses: list[int | str] = []
 
     def post(client: httpx.Client, token: str, n: int) -> None:
