@@ -14,8 +14,8 @@ SECRET_IN_PATH = re.compile(r"(/reset_password/)[^\s\"?/]+")
 
 
 class HideSecrets(logging.Filter):
-    """Password-reset tokens stay out of access logs: in the request line, and in the Referer of
-    the requests the reset page makes."""
+    """Password-reset tokens stay out of the logs: the access log's request line and the Referer
+    of the requests the reset page makes, and the app's own lines ("Exception on request …")."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, dict):  # Hypercorn's access-log atoms (kept: they default to "-")
@@ -44,6 +44,7 @@ def configure(config, instance_path: str, names: tuple[str, ...] = ("microblog",
         handler = RotatingFileHandler(log_dir / "microblog.log", maxBytes=1_000_000, backupCount=10)
     handler.setFormatter(logging.Formatter(FORMAT))
     handler.setLevel(logging.INFO)
+    handler.addFilter(HideSecrets())
     for name in names:
         logger = logging.getLogger(name)
         if not any(type(h) is type(handler) for h in logger.handlers):

@@ -148,3 +148,13 @@ def test_production_starts_with_a_secret_key(clean_env, logging_app):
     assert app.config["SECRET_KEY"] == "a-real-secret"
     assert not app.config.get("TESTING") and not app.config["DEBUG"]
     assert any(type(h) is logging.StreamHandler for h in logging.getLogger("microblog").handlers)
+
+
+def test_reset_tokens_stay_out_of_the_apps_own_log_lines():
+    import logging
+
+    from microblog.logs import HideSecrets
+    record = logging.LogRecord("microblog", logging.ERROR, __file__, 1,
+                               "Exception on request GET /auth/reset_password/SeCrEt.tok-en", None, None)
+    assert HideSecrets().filter(record) is True
+    assert record.getMessage() == "Exception on request GET /auth/reset_password/…"
