@@ -10,7 +10,7 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from htmltree import Element, parse, squeeze
 from microblog.follows.models import followers
@@ -213,3 +213,17 @@ async def alice_client(client, alice):
     assert response.status_code == 303
     assert flashes(await text_of(await client.get(response.headers["Location"]))) == ["Welcome back, alice!"]
     return client
+
+
+async def make_posting_fail(db) -> None:
+    """A real database failure on insert (a trigger that raises, on SQLite and PostgreSQL)."""
+    if db.bind.dialect.name == "sqlite":
+        await db.execute(text(
+            "CREATE TRIGGER fail_posts BEFORE INSERT ON post BEGIN SELECT RAISE(ABORT, 'boom'); END"))
+    else:
+        await db.execute(text(
+            "CREATE FUNCTION fail_posts() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'boom'; END $$ "
+            "LANGUAGE plpgsql"))
+        await db.execute(text(
+            "CREATE TRIGGER fail_posts BEFORE INSERT ON post FOR EACH ROW EXECUTE FUNCTION fail_posts()"))
+    await db.commit()

@@ -1,8 +1,9 @@
 """Error pages as the browser sees them: full pages, or small fragments for htmx."""
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from conftest import flashes, login, make_user, post, text_of
+from helpers import make_posting_fail
 from microblog.posts import Post
 
 
@@ -10,20 +11,6 @@ from microblog.posts import Post
 def app_config(app_config):
     # Let unhandled errors reach the 500 handler, as in production, where admins are told.
     return {**app_config, "PROPAGATE_EXCEPTIONS": False, "ADMINS": ["admin@example.com"]}
-
-
-async def make_posting_fail(db):
-    """A real database failure on insert (a trigger on SQLite, a rule-raising trigger on PostgreSQL)."""
-    if db.bind.dialect.name == "sqlite":
-        await db.execute(text(
-            "CREATE TRIGGER fail_posts BEFORE INSERT ON post BEGIN SELECT RAISE(ABORT, 'boom'); END"))
-    else:
-        await db.execute(text(
-            "CREATE FUNCTION fail_posts() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'boom'; END $$ "
-            "LANGUAGE plpgsql"))
-        await db.execute(text(
-            "CREATE TRIGGER fail_posts BEFORE INSERT ON post FOR EACH ROW EXECUTE FUNCTION fail_posts()"))
-    await db.commit()
 
 
 async def test_server_error_page_and_fragment(app, db, client):

@@ -105,18 +105,3 @@ def job_runner_process(database_url: str, smtp_port: int, log: Path, **env) -> s
                    "LOG_TO_STDOUT": "1", "MICROBLOG_DOTENV": str(log.parent / "no.env"), **env}
     return subprocess.Popen([sys.executable, "-m", "quart", "--app", "microblog", "jobs", "run"],
                             cwd=ROOT, env=environment, stdout=open(log, "w"), stderr=subprocess.STDOUT)
-
-
-async def make_posting_fail(db) -> None:
-    """A real database failure on insert (a trigger that raises, on SQLite and PostgreSQL)."""
-    from sqlalchemy import text
-    if db.bind.dialect.name == "sqlite":
-        await db.execute(text(
-            "CREATE TRIGGER fail_posts BEFORE INSERT ON post BEGIN SELECT RAISE(ABORT, 'boom'); END"))
-    else:
-        await db.execute(text(
-            "CREATE FUNCTION fail_posts() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'boom'; END $$ "
-            "LANGUAGE plpgsql"))
-        await db.execute(text(
-            "CREATE TRIGGER fail_posts BEFORE INSERT ON post FOR EACH ROW EXECUTE FUNCTION fail_posts()"))
-    await db.commit()

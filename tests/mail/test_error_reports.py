@@ -10,12 +10,13 @@ from quart import Quart
 from sqlalchemy import select, text, update
 
 from conftest import free_port, login, make_user, post, reset_schema, text_of
+from helpers import make_posting_fail
 from microblog import create_app
 from microblog.db import make_engine, utcnow
 from microblog.mail import SEND, MailLimit, reports
 
 from .conftest import mail_config
-from .support import all_jobs, body, jobs_settled, make_posting_fail
+from .support import all_jobs, body, jobs_settled
 
 ADMINS = ["admin@example.com", "ops@example.com"]
 NOTIFIED = "The administrator has been notified."
