@@ -62,14 +62,18 @@ def init_app(app: Quart) -> None:
         # its messages is shown: "Your post is now live!" must not follow a lost post.
         await db.discard_request_session()
         session.pop("_flashes", None)
-        # The rollback expired the logged-in user; the layout needs them again, from a fresh session.
-        g.pop("user", None)
-        try:
-            await load_current_user()
-        except Exception:  # the database itself may be what failed
-            app.logger.warning("could not reload the user for the error page", exc_info=True)
-            g.user = None
         trouble = db.unavailability(getattr(error, "original_exception", None))
+        # The rollback expired the logged-in user; the layout needs them again, from a fresh
+        # session (not when the database cannot be reached: that would only wait for it again).
+        g.pop("user", None)
+        if trouble == "unreachable":
+            g.user = None
+        else:
+            try:
+                await load_current_user()
+            except Exception:  # the database itself may be what failed
+                app.logger.warning("could not reload the user for the error page", exc_info=True)
+                g.user = None
         if trouble == "read-only":
             return await _unavailable(_("The site is read-only for now"), _(
                 "You can read, but nothing can be saved at the moment. Please try again later."))
