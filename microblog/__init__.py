@@ -6,19 +6,19 @@ itself. Nothing else lives here.
 """
 from pathlib import Path
 
-from quart import Quart
 from quart_auth import QuartAuth
 
 from . import accounts, avatars, db, errors, follows, i18n, jobs, logs, mail, posts, profiles, security
 from .cli import register_cli
 from .config import check_production_ready, from_environment
+from .web import App
 
 ROOT = Path(__file__).resolve().parent.parent
 FEATURES = (accounts, posts, follows, profiles, avatars, mail)
 
 
-def create_app(config: dict | None = None) -> Quart:
-    app = Quart(
+def create_app(config: dict | None = None) -> App:
+    app = App(
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),

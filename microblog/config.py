@@ -75,6 +75,8 @@ def from_environment(instance_path: str) -> dict:
         "DB_STATEMENT_TIMEOUT_MS": int(env("DB_STATEMENT_TIMEOUT_MS") or 5000),  # PostgreSQL
         "DB_LOCK_TIMEOUT_MS": int(env("DB_LOCK_TIMEOUT_MS") or 3000),  # PostgreSQL
         "DB_POOL_TIMEOUT": float(env("DB_POOL_TIMEOUT") or 5),  # seconds to wait for a free connection
+        # A view still running after this many seconds is cancelled and answered 503.
+        "REQUEST_TIMEOUT": float(env("REQUEST_TIMEOUT") or 20),
         "PASSWORD_HASH_TIME_COST": int(env("PASSWORD_HASH_TIME_COST") or 2),
         "PASSWORD_HASH_MEMORY_COST": int(env("PASSWORD_HASH_MEMORY_COST") or 19456),
         "RESET_TOKEN_MAX_AGE": int(env("RESET_TOKEN_MAX_AGE") or 3600),

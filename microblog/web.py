@@ -1,10 +1,22 @@
 """Small helpers every feature uses: htmx detection, page-or-fragment rendering, the answer to an
 action, redirects."""
+import asyncio
 from urllib.parse import urlsplit
 
-from quart import Response, current_app, flash, make_response, redirect, render_template, request, url_for
+from quart import Quart, Response, current_app, flash, make_response, redirect, render_template, request, url_for
 
 from .security import safe_next
+
+
+class App(Quart):
+    """Quart, with a time limit on each view: one that takes longer than REQUEST_TIMEOUT seconds
+    is cancelled, and its TimeoutError becomes a 503 "busy" with nothing of it saved (errors.py).
+    Only the view is timed: the commit after it (db.py) runs to its end, so a request that
+    answered "too slow" never saves anything behind its answer."""
+
+    async def dispatch_request(self, request_context=None):
+        async with asyncio.timeout(self.config["REQUEST_TIMEOUT"]):
+            return await super().dispatch_request(request_context)
 
 
 def is_htmx() -> bool:

@@ -1,11 +1,17 @@
 """Passing database trouble is a clear 503 with Retry-After, not a 500: a read-only database (a
 full disk, maintenance) still serves every page that only reads; a database that cannot be reached
 says so."""
+import asyncio
+import time
+
 import pytest
+from sqlalchemy import select, text as sql
 
 from conftest import TEST_CONFIG, free_port, login, make_post, make_user, post, reset_schema, text_of
 from microblog import create_app
-from microblog.db import make_engine
+from microblog.accounts.models import User
+from microblog.db import get_session, make_engine
+from microblog.posts.models import Post
 
 READ_ONLY = "The site is read-only for now"
 UNREACHABLE = "The site cannot reach its database at the moment."
@@ -103,3 +109,40 @@ async def test_a_database_locked_elsewhere_is_a_503_after_a_short_wait(database_
             await holder.rollback()
         await engine.dispose()
         assert (await post(client, "/post", {"post": "after the lock"})).status_code == 303
+
+
+@pytest.mark.parametrize("hang", ["in the view", "in the database"])
+async def test_a_page_that_takes_too_long_is_cancelled_with_a_503_and_saves_nothing(database_url, hang):
+    """REQUEST_TIMEOUT: a view still running after it (waiting on something that hangs) is
+    cancelled; what it had staged is not saved, and the worker serves the next request. A query
+    cancelled on PostgreSQL stops there; SQLite's thread runs it to its end, then drops the
+    connection (its own timeouts are short: the busy timeout ends a wait for a lock long before)."""
+    if hang == "in the database" and database_url.startswith("sqlite"):
+        pytest.skip("SQLite cannot stop a query from the event loop: only PostgreSQL's can be cancelled")
+    await reset_schema(database_url)
+    app = create_app({**config(database_url), "REQUEST_TIMEOUT": 0.3})
+
+    @app.post("/test/slow")
+    async def slow():
+        db = get_session()
+        await Post.publish(db, await db.get_one(User, 1), "never saved")
+        if hang == "in the view":
+            await asyncio.sleep(30)
+        else:
+            await db.execute(sql("SELECT pg_sleep(30)"))
+        return "not reached"
+
+    async with app.test_app():
+        async with app.extensions["db_sessionmaker"]() as db:
+            await make_user(db, "alice")
+        client = app.test_client()
+        assert (await login(client, "alice")).status_code == 303
+        for htmx in (False, True):
+            started = time.monotonic()
+            response = await post(client, "/test/slow", htmx=htmx)
+            assert response.status_code == 503 and response.headers["Retry-After"] == "60"
+            assert BUSY in await text_of(response)
+            assert time.monotonic() - started < 10
+        assert (await post(client, "/post", {"post": "afterwards"})).status_code == 303
+        async with app.extensions["db_sessionmaker"]() as db:
+            assert list(await db.scalars(select(Post.body))) == ["afterwards"]
