@@ -3,8 +3,10 @@ action, redirects."""
 import asyncio
 from urllib.parse import urlsplit
 
-from quart import Quart, Response, current_app, flash, make_response, redirect, render_template, request, url_for
+from quart import (Quart, Response, current_app, flash, has_request_context, make_response, redirect, render_template,
+                   request, url_for)
 
+from .db import unavailability
 from .security import safe_next
 
 
@@ -17,6 +19,17 @@ class App(Quart):
     async def dispatch_request(self, request_context=None):
         async with asyncio.timeout(self.config["REQUEST_TIMEOUT"]):
             return await super().dispatch_request(request_context)
+
+    def log_exception(self, exception_info) -> None:
+        """Passing trouble (a locked or unreachable database, a timeout: answered 503) is one
+        line in the log, not a traceback per request while it lasts; anything else in full."""
+        error = exception_info[1]
+        trouble = unavailability(error)
+        if trouble is None:
+            return super().log_exception(exception_info)
+        where = f"{request.method} {request.path}" if has_request_context() else "outside a request"
+        first_line = (str(error).strip().splitlines() or [""])[0]
+        self.logger.warning("503 %s: %s: %s: %s", trouble, where, type(error).__name__, first_line[:200])
 
 
 def is_htmx() -> bool:

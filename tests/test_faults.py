@@ -193,6 +193,79 @@ def test_a_killed_worker_is_replaced_and_no_acknowledged_post_is_lost(database_e
     no_traceback(server)
 
 
+@pytest.fixture
+def postgres_env(sqlite_env, tmp_path) -> dict[str, str]:
+    if not POSTGRES_URL:
+        pytest.skip("needs TEST_DATABASE_URL (PostgreSQL)")
+    asyncio.run(reset_schema(normalise_database_url(POSTGRES_URL), create_tables=False))
+    env = {**sqlite_env, "DATABASE_URL": POSTGRES_URL, "DB_LOCK_TIMEOUT_MS": "1000"}
+    release(env, tmp_path)
+    return env
+
+
+def on_postgres(statements, hold: float = 0) -> None:
+    """Run `statements` on a connection of the test's own, holding its transaction `hold` seconds."""
+    async def run():
+        engine = make_engine(normalise_database_url(POSTGRES_URL))
+        async with engine.connect() as conn:
+            for statement in statements:
+                await conn.execute(text(statement))
+            await asyncio.sleep(hold)
+            await conn.rollback()
+        await engine.dispose()
+    asyncio.run(run())
+
+
+def test_terminated_connections_and_a_held_lock_answer_503_then_heal(postgres_env, tmp_path, servers):
+    """PostgreSQL's connections cut under the workers (a failover, a restart), then a table locked
+    for a while (a migration): requests answer 503 with Retry-After, never 500; a client retrying
+    with the same submission token stores each post once; no traceback escapes the app."""
+    server = start(servers, postgres_env, tmp_path)
+    stop, acknowledged, statuses = threading.Event(), [], []
+
+    def keep_posting(name: str, client: httpx.Client) -> None:
+        token = input_value(client.get("/index").text, "csrf_token")
+        number = 0
+        while not stop.is_set():
+            number += 1
+            body, submission = f"{name} post {number}", secrets.token_urlsafe(16)
+            for _ in range(100):
+                response = client.post("/post", data={"csrf_token": token, "post": body, "submission": submission})
+                statuses.append(response.status_code)
+                if response.status_code != 503:
+                    break
+                assert response.headers["Retry-After"]
+                time.sleep(0.1)
+            if response.status_code == 303:
+                acknowledged.append(body)
+
+    posters = [threading.Thread(target=keep_posting, args=(f"client {n}", logged_in(server))) for n in range(3)]
+    for poster in posters:
+        poster.start()
+    try:
+        wait_for(lambda: len(acknowledged) >= 6, 30, "posts before the faults", server.log)
+        for _ in range(3):
+            on_postgres(["SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                         "WHERE datname = current_database() AND pid <> pg_backend_pid()"])
+            time.sleep(0.3)
+        on_postgres(["LOCK TABLE post IN ACCESS EXCLUSIVE MODE"], hold=2.5)
+        after_lock = len(acknowledged)
+        wait_for(lambda: len(acknowledged) >= after_lock + 6, 30, "posts after the faults", server.log)
+    finally:
+        stop.set()
+        for poster in posters:
+            poster.join(timeout=30)
+    print(f"\nterminated connections and a 2.5 s lock: {len(acknowledged)} posts acknowledged, "
+          f"{statuses.count(503)} answers 503, others {sorted(set(statuses) - {303, 503})}")
+
+    assert set(statuses) <= {303, 503} and 503 in statuses
+    stored = bodies(postgres_env["DATABASE_URL"])
+    assert all(stored.count(body) == 1 for body in acknowledged)
+    log = server.log.read_text()
+    assert "another operation is in progress" not in log
+    no_traceback(server)
+
+
 def test_killing_the_supervisor_stops_its_workers(sqlite_env, tmp_path, servers):
     server = start(servers, sqlite_env, tmp_path)
     workers = children(server.process.pid)
