@@ -58,6 +58,9 @@ def from_environment(instance_path: str) -> dict:
         "TRANSLATOR_KEY": env("TRANSLATOR_KEY") or "",
         "TRANSLATOR_REGION": env("TRANSLATOR_REGION") or "",
         "LOG_TO_STDOUT": _bool(env("LOG_TO_STDOUT")),
+        # A line per request (Hypercorn's access log): the reverse proxy or platform in front
+        # usually keeps one already.
+        "ACCESS_LOG": _bool(env("ACCESS_LOG")),
         # Worker processes `python -m microblog.serve` keeps alive (Heroku sets WEB_CONCURRENCY).
         "WEB_CONCURRENCY": int(env("WEB_CONCURRENCY") or 1),
         # Identicons drawn by the site; "gravatar" sends each shown user's e-mail hash to gravatar.com.

@@ -41,6 +41,7 @@ def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
         "BASE_URL": "https://microblog.example",
         "MICROBLOG_DOTENV": str(tmp_path / "no.env"),  # a developer's .env must not leak in
         "LOG_TO_STDOUT": "1",  # keep the repository's instance/logs out of it
+        "ACCESS_LOG": "1",
     })
     env.pop("QUART_DEBUG", None)
     env.update(extra)
