@@ -2,6 +2,7 @@
 requests/s, latency percentiles, errors and worker memory beside the hello-world limit of the same
 stack measured in the same run. Run it through bench/run (it installs wrk and seeds data)."""
 import argparse
+import asyncio
 import os
 import re
 import signal
@@ -13,6 +14,11 @@ import time
 from pathlib import Path
 
 import httpx
+from sqlalchemy import text
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from microblog.config import normalise_database_url  # noqa: E402
+from microblog.db import make_engine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / "venv" / "bin"
@@ -26,6 +32,16 @@ end
 """
 
 
+FOLLOW_SCRIPT = """
+counter = 0
+request = function()
+  counter = counter + 1
+  local action = (counter % 2 == 1) and "follow" or "unfollow"
+  return wrk.format("POST", "/user/user" .. (1000 + math.floor((counter - 1) / 2) % 500) .. "/" .. action)
+end
+"""
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -33,16 +49,19 @@ def free_port() -> int:
 
 
 class Server:
-    """A Hypercorn server with `workers` workers, as the README serves the app."""
+    """The app served as the README serves it (`python -m microblog.serve`, WEB_CONCURRENCY
+    workers); or, with `app`, that ASGI app under plain Hypercorn with as many workers."""
 
-    def __init__(self, app: str, workers: int, env: dict, log: Path):
+    def __init__(self, workers: int, env: dict, log: Path, app: str | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(log, "w")
+        bind = f"127.0.0.1:{self.port}"
+        command = ([str(BIN / "hypercorn"), "--bind", bind, "-w", str(workers), app] if app else
+                   [str(BIN / "python"), "-m", "microblog.serve", "--bind", bind])
         self.process = subprocess.Popen(
-            [str(BIN / "hypercorn"), "-c", str(ROOT / "hypercorn.toml"), "--bind", f"127.0.0.1:{self.port}",
-             "-w", str(workers), "--access-logfile", "-", app],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+            command, cwd=ROOT, env={**env, "WEB_CONCURRENCY": str(workers)}, stdout=self.log,
+            stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -53,12 +72,20 @@ class Server:
                     raise SystemExit(f"{app} did not start; see {log}")
                 time.sleep(0.2)
 
-    def worker_rss_mib(self) -> list[float]:
-        """Resident memory of each worker process (the master's own is not counted)."""
+    def workers(self) -> list[int]:
         children = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout
-        pids = [int(p) for p in children.split()] or [self.process.pid]
+        return sorted(int(p) for p in children.split()) or [self.process.pid]
+
+    def cpu_seconds(self) -> list[float]:
+        """CPU time each worker has used so far (user + system)."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        return [sum(int(n) for n in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[11:13]) / ticks
+                for pid in self.workers()]
+
+    def worker_rss_mib(self) -> list[float]:
+        """Resident memory of each worker process (the supervisor's own is not counted)."""
         sizes = []
-        for pid in pids:
+        for pid in self.workers():
             status = Path(f"/proc/{pid}/status").read_text()
             sizes.append(int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024)
         return sizes
@@ -119,7 +146,8 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--no-writes", action="store_true", help="skip the posting load")
+    parser.add_argument("--pages", type=lambda value: value.split(","),
+                        help="only these, comma-separated: timeline,heavy,next,explore,profile,login,post,follow")
     args = parser.parse_args()
 
     DATA.mkdir(parents=True, exist_ok=True)
@@ -132,30 +160,36 @@ def main() -> None:
     env.pop("QUART_DEBUG", None)
 
     rows = []
-    hello = Server("bench.hello:app", args.workers, env, DATA / "hello.log")
+    hello = Server(args.workers, env, DATA / "hello.log", app="bench.hello:app")
     try:
-        rows.append(("hello world (same stack)", wrk(hello.url + "/", args.duration, args.connections, {})))
+        rows.append(("hello world (same stack)", wrk(hello.url + "/", args.duration, args.connections, {}), []))
     finally:
         hello.stop()
 
-    app = Server("microblog:create_app()", args.workers, env, DATA / "app.log")
+    app = Server(args.workers, env, DATA / "app.log")
     try:
         cookie, token = log_in(app.url, "user1")
+        heavy_cookie, _ = log_in(app.url, f"user{count_users(database)}")
         logged_in = {"Cookie": cookie}
+        writing = {**logged_in, "HX-Request": "true", "X-CSRFToken": token,
+                   "Content-Type": "application/x-www-form-urlencoded"}
         pages = [
-            ("home timeline", app.url + "/index", logged_in),
-            ("next page (htmx fragment)", next_page_url(app.url, cookie), {**logged_in, "HX-Request": "true"}),
-            ("explore", app.url + "/explore", logged_in),
-            ("a profile", app.url + "/user/user2", logged_in),
-            ("login page (visitor)", app.url + "/auth/login", {}),
+            ("timeline", "home timeline", app.url + "/index", logged_in, None),
+            ("heavy", "home timeline, following 5,000", app.url + "/index", {"Cookie": heavy_cookie}, None),
+            ("next", "next page (htmx fragment)", next_page_url(app.url, cookie), {**logged_in, "HX-Request": "true"}, None),
+            ("explore", "explore", app.url + "/explore", logged_in, None),
+            ("profile", "a profile", app.url + "/user/user2", logged_in, None),
+            ("login", "login page (visitor)", app.url + "/auth/login", {}, None),
+            ("post", "publish a post (htmx)", app.url + "/post", writing, POST_SCRIPT),
+            ("follow", "follow / unfollow (htmx)", app.url + "/", writing, FOLLOW_SCRIPT),
         ]
-        for name, url, headers in pages:
-            rows.append((name, wrk(url, args.duration, args.connections, headers)))
-        if not args.no_writes:
-            headers = {**logged_in, "HX-Request": "true", "X-CSRFToken": token,
-                       "Content-Type": "application/x-www-form-urlencoded"}
-            rows.append(("publish a post (htmx)", wrk(app.url + "/post", args.duration, args.connections,
-                                                      headers, POST_SCRIPT)))
+        for key, name, url, headers, script in pages:
+            if args.pages and key not in args.pages:
+                continue
+            before = app.cpu_seconds()
+            figures = wrk(url, args.duration, args.connections, headers, script)
+            used = [after - start for after, start in zip(app.cpu_seconds(), before)]
+            rows.append((name, figures, [100 * u / (sum(used) or 1) for u in used]))
         rss = app.worker_rss_mib()
     finally:
         app.stop()
@@ -163,12 +197,22 @@ def main() -> None:
     limit = rows[0][1]["rps"]
     print(f"\n{args.workers} workers, {args.connections} connections, {args.duration} s each, "
           f"database {database.split('://')[0]}\n")
-    print("| page | req/s | % of hello world | p50 ms | p90 ms | p99 ms | errors |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for name, f in rows:
+    print("| page | req/s | % of hello world | p50 ms | p90 ms | p99 ms | errors | CPU share per worker |")
+    print("|---|---:|---:|---:|---:|---:|---:|---|")
+    for name, f, shares in rows:
         print(f"| {name} | {f['rps']:.0f} | {100 * f['rps'] / limit:.1f}% | {f['p50']:.1f} | {f['p90']:.1f} "
-              f"| {f['p99']:.1f} | {f['errors']} |")
+              f"| {f['p99']:.1f} | {f['errors']} | {' / '.join(f'{share:.0f}%' for share in shares)} |")
     print(f"\nworker RSS after the run: {', '.join(f'{size:.0f} MiB' for size in rss)}")
+
+
+def count_users(database: str) -> int:
+    async def query():
+        engine = make_engine(normalise_database_url(database))
+        async with engine.connect() as conn:
+            found = await conn.scalar(text('SELECT max(id) FROM "user"'))
+        await engine.dispose()
+        return found
+    return asyncio.run(query())
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
     venv/bin/python bench/seed.py DATABASE_URL [--users 10000] [--posts 200000] [--follows 100]
 
-10,000 users, 200,000 posts over a year in 8 languages, about 100 follows each (1,000,000 rows).
+10,000 users, 200,000 posts over a year in 8 languages, about 100 follows each (1,000,000 rows),
+and one heavy reader (the last user) who follows 5,000.
 Every user's password is "benchmark". The database is created from the models (empty first).
 Deterministic (seeded), so runs compare.
 """
@@ -78,9 +79,11 @@ async def seed(url: str, users: int, posts: int, follows: int) -> None:
 
     rows = []
     for follower in range(1, users + 1):
-        chosen = [f for f in rnd.sample(range(1, users + 1), min(follows + 1, users)) if f != follower]
+        # The last user is the heavy reader: they follow half the site (5,000 of 10,000).
+        wanted = follows if follower < users else max(follows, users // 2)
+        chosen = [f for f in rnd.sample(range(1, users + 1), min(wanted + 1, users)) if f != follower]
         rows.extend({"follower_id": follower, "followed_id": followed,
-                     "timestamp": now - timedelta(seconds=rnd.randint(0, year))} for followed in chosen[:follows])
+                     "timestamp": now - timedelta(seconds=rnd.randint(0, year))} for followed in chosen[:wanted])
     await insert_rows(followers, rows)
     print(f"{len(rows)} follows ({time.monotonic() - started:.1f} s)")
 
