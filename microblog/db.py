@@ -25,6 +25,8 @@ from sqlalchemy.exc import SQLAlchemyError, TimeoutError as SQLAlchemyTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
+from .writers import queue_writers
+
 log = logging.getLogger("microblog.db")
 slow_query_log = logging.getLogger("microblog.slow_query")
 
@@ -78,6 +80,7 @@ def make_engine(url: str, slow_query_seconds: float | None = None, *, busy_timeo
     if url.startswith("sqlite"):
         engine = create_async_engine(url, **options)
         event.listen(engine.sync_engine, "connect", partial(_sqlite_pragmas, busy_timeout_ms=busy_timeout_ms))
+        queue_writers(engine.sync_engine, busy_timeout_ms)
     else:
         # asyncpg prepares every statement; after five runs PostgreSQL would switch to a generic
         # plan, which for a timeline sorts every post of everyone followed (ten times slower for

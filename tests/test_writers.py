@@ -1,0 +1,53 @@
+"""SQLite writers take turns (microblog/writers.py): in the order they came within a worker, and
+with the other workers through a lock file, so that none polls past the busy timeout."""
+import asyncio
+
+from sqlalchemy import text
+
+from microblog.db import make_engine
+
+
+async def test_writers_of_two_workers_take_turns_and_none_fails(tmp_path):
+    """30 writers, 20 ms each: 0.6 s of work for a busy timeout of 1.2 s. Polling in SQLite's busy
+    handler, some of them would wait past it; queued, each waits only for those ahead."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'writers.sqlite'}"
+    workers = [make_engine(url, busy_timeout_ms=1200) for _ in range(2)]  # as two processes would
+    async with workers[0].begin() as conn:
+        await conn.execute(text("CREATE TABLE t (n INTEGER)"))
+
+    async def write(worker: int, n: int) -> None:
+        async with workers[worker].begin() as conn:
+            await conn.execute(text("INSERT INTO t VALUES (:n)"), {"n": n})
+            await asyncio.sleep(0.02)  # the rest of a request, while holding the write lock
+
+    results = await asyncio.gather(*(write(n % 2, n) for n in range(30)), return_exceptions=True)
+    assert [r for r in results if r is not None] == []
+    async with workers[1].connect() as conn:
+        assert await conn.scalar(text("SELECT count(*) FROM t")) == 30
+    for engine in workers:
+        await engine.dispose()
+
+
+async def test_a_writer_that_waited_too_long_is_refused_and_the_queue_moves_on(tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'writers.sqlite'}"
+    engine = make_engine(url, busy_timeout_ms=200)
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE t (n INTEGER)"))
+
+    async def write(n: int, hold: float) -> str:
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(text("INSERT INTO t VALUES (:n)"), {"n": n})
+                await asyncio.sleep(hold)
+            return "stored"
+        except Exception as error:
+            return str(error)
+
+    slow = asyncio.create_task(write(1, 0.5))
+    await asyncio.sleep(0.05)
+    assert "database is locked" in await write(2, 0)  # waited 200 ms behind the slow one
+    assert await slow == "stored"
+    assert await write(3, 0) == "stored"
+    async with engine.connect() as conn:
+        assert list(await conn.scalars(text("SELECT n FROM t ORDER BY n"))) == [1, 3]
+    await engine.dispose()
