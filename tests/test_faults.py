@@ -266,6 +266,33 @@ def test_terminated_connections_and_a_held_lock_answer_503_then_heal(postgres_en
     no_traceback(server)
 
 
+def test_an_outside_sqlite_write_lock_answers_503_then_heals(sqlite_env, tmp_path, servers):
+    """Someone else holds SQLite's write lock longer than the busy timeout (a backup, a `sqlite3`
+    shell): posts answer 503 with Retry-After, reads go on, and posting works again after."""
+    server = start(servers, {**sqlite_env, "DB_BUSY_TIMEOUT_MS": "500"}, tmp_path)
+    client = logged_in(server)
+    token = input_value(client.get("/index").text, "csrf_token")
+
+    def post(body: str, htmx: bool = False) -> httpx.Response:
+        return client.post("/post", headers={"HX-Request": "true"} if htmx else {},
+                           data={"csrf_token": token, "post": body, "submission": secrets.token_urlsafe(16)})
+
+    lock = sqlite3.connect(tmp_path / "microblog.sqlite", isolation_level=None)
+    lock.execute("BEGIN IMMEDIATE")
+    try:
+        refused = [post("while locked"), post("while locked", htmx=True)]
+        assert client.get("/explore").status_code == 200
+    finally:
+        lock.rollback()
+        lock.close()
+    assert [r.status_code for r in refused] == [503, 503]
+    assert all(r.headers["Retry-After"] for r in refused)
+    assert "try again in a moment" in refused[0].text and "<html" not in refused[1].text
+    assert post("after the lock").status_code == 303
+    assert bodies(sqlite_env["DATABASE_URL"]) == ["after the lock"]
+    no_traceback(server)
+
+
 def test_killing_the_supervisor_stops_its_workers(sqlite_env, tmp_path, servers):
     server = start(servers, sqlite_env, tmp_path)
     workers = children(server.process.pid)
