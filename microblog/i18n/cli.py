@@ -1,0 +1,61 @@
+"""`quart translate …`: keep the catalogues in step with the code, start a language, compile."""
+import contextlib
+from pathlib import Path
+
+import click
+from babel.messages.frontend import CommandLineInterface
+from quart import Quart
+
+from .locales import TRANSLATIONS
+
+ROOT = TRANSLATIONS.parent
+# Sources are named relative to the checkout and without line numbers, so the .po files do not
+# change with the directory they were made in, nor with every edit above a string.
+EXTRACT = ["extract", "-F", "babel.cfg", "-k", "_l", "--add-location=file", "--sort-by-file",
+           "--project=microblog", "-o", "messages.pot", "."]
+
+
+def pybabel(*args: str) -> None:
+    CommandLineInterface().run(["pybabel", "-q", *args])
+
+
+@contextlib.contextmanager
+def template(root: Path = ROOT):
+    """messages.pot, freshly extracted from the sources under `root`, removed afterwards."""
+    with contextlib.chdir(root):
+        pybabel(*EXTRACT)
+        try:
+            yield "messages.pot"
+        finally:
+            Path("messages.pot").unlink()
+
+
+def init_language(code: str, translations: Path = TRANSLATIONS) -> Path:
+    """A new catalogue for `code` with every string of the code, ready to translate."""
+    with template() as pot:
+        pybabel("init", "-i", pot, "-d", str(translations), "-l", code)
+    return translations / code / "LC_MESSAGES" / "messages.po"
+
+
+def update_languages(translations: Path = TRANSLATIONS) -> None:
+    with template() as pot:
+        pybabel("update", "-i", pot, "-d", str(translations), "--ignore-obsolete")
+
+
+def register_cli(app: Quart) -> None:
+    translate = click.Group("translate", help="Translations (Babel).")
+    app.cli.add_command(translate)
+
+    @translate.command(help="Start a new language, e.g. `quart translate init fr`.")
+    @click.argument("lang")
+    def init(lang):
+        click.echo(f"Translate {init_language(lang)}, then run `quart translate compile`.")
+
+    @translate.command(help="Update every language with the strings now in the code (after a merge).")
+    def update():
+        update_languages()
+        click.echo("Now translate the new strings (tests/i18n lists them), then `quart translate compile`.")
+
+    @translate.command(help="Compile every language (run after editing .po files).")
+    def compile():
+        pybabel("compile", "-d", str(TRANSLATIONS))
