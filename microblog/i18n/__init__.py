@@ -8,9 +8,10 @@ from . import cli
 from .locales import (TRANSLATIONS, current_locale_code, language_names, select_locale, speaking,
                       translations, user_locale)
 from .routes import bp
-from .times import calendar_time, known_zone, number, relative_time, zone_names
+from .times import calendar_time, known_zone, number, relative_time, zone_choices, zone_names
 
-__all__ = ["current_locale_code", "init_app", "known_zone", "speaking", "user_locale", "zone_names"]
+__all__ = ["current_locale_code", "init_app", "known_zone", "speaking", "user_locale", "zone_choices",
+           "zone_names"]
 
 
 def init_app(app: Quart) -> None:

@@ -32,6 +32,11 @@ def _known_zones() -> frozenset[str]:
     return frozenset(zone_names())
 
 
+def zone_choices() -> list[tuple[str, str]]:
+    """The edit-profile select: automatic first, then every zone by its IANA name."""
+    return [("", _("Automatic"))] + [(name, name) for name in zone_names()]
+
+
 def known_zone(name: str | None) -> str | None:
     return name if name and name in _known_zones() else None
 
