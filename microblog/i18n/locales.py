@@ -63,10 +63,10 @@ def translations():
     return g.translations
 
 
-def user_locale(user) -> str:
-    """The language to write to `user` in without a request (mail sent by a job): theirs when
-    they chose one the site offers, else the site's default."""
-    return offered(user.locale) or current_app.extensions["babel"].default_locale
+def user_locale(user, default: str | None = None) -> str:
+    """The language to write to `user` in (mail): theirs when they chose one the site offers,
+    else `default` (e.g. the language of the request they made), else the site's default."""
+    return offered(user.locale) or default or current_app.extensions["babel"].default_locale
 
 
 @contextmanager
