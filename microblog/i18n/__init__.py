@@ -1,7 +1,7 @@
 """Every reader in their own language and time zone: choosing the language (account, cookie,
 Accept-Language), times relative and exact in the reader's zone, numbers, the language menu,
 and `quart translate …`."""
-from quart import Quart
+from quart import Quart, g
 from quart_babel import Babel
 
 from . import cli
@@ -18,6 +18,12 @@ def init_app(app: Quart) -> None:
     Babel(app, locale_selector=select_locale, default_translation_directories=str(TRANSLATIONS))
     app.register_blueprint(bp)
     cli.register_cli(app)
+    @app.after_request
+    async def _vary_on_language(response):
+        if g.get("locale_from_request"):
+            response.vary.add("Accept-Language")
+        return response
+
     env = app.jinja_env
     env.globals.update(current_locale_code=current_locale_code, language_names=language_names)
     env.filters.update(relative_time=relative_time, calendar_time=calendar_time, number=number)

@@ -32,6 +32,7 @@ def from_accept_language() -> str | None:
 
 def select_locale() -> str | None:
     """The account's choice, else the visitor's (a cookie), else the browser's, else English."""
+    g.locale_from_request = True  # the answer varies with Accept-Language (see init_app)
     user = g.get("user")
     return (offered(user.locale if user is not None else None)
             or offered(request.cookies.get(LOCALE_COOKIE))

@@ -82,3 +82,8 @@ async def test_htmx_fragments_are_in_the_readers_language(client, db, alice):
     await post(client, "/language", {"locale": "es"})
     fragment = visible(await text_of(await client.get("/explore", headers=HTMX)))
     assert "alice dijo ahora mismo: hola" in fragment
+
+
+async def test_pages_in_the_readers_language_vary_with_accept_language(client):
+    response = await client.get("/auth/login", headers={"Accept-Language": "es"})
+    assert {"Accept-Language", "Cookie", "HX-Request"} <= set(response.vary)
