@@ -1,5 +1,6 @@
 """`quart translate …`: keep the catalogues in step with the code, start a language, compile."""
 import contextlib
+import re
 from pathlib import Path
 
 import click
@@ -37,9 +38,23 @@ def init_language(code: str, translations: Path = TRANSLATIONS) -> Path:
     return translations / code / "LC_MESSAGES" / "messages.po"
 
 
-def update_languages(translations: Path = TRANSLATIONS) -> None:
+def update_languages(translations: Path = TRANSLATIONS) -> list[Path]:
+    """Every catalogue in step with the code; the ones that changed. A catalogue whose strings
+    did not change is left as it was (not even a new date), so branches do not conflict over it."""
+    before = {po: po.read_bytes() for po in translations.glob("*/LC_MESSAGES/messages.po")}
     with template() as pot:
         pybabel("update", "-i", pot, "-d", str(translations), "--ignore-obsolete")
+    changed = []
+    for po, old in before.items():
+        if _without_date(po.read_bytes()) == _without_date(old):
+            po.write_bytes(old)
+        else:
+            changed.append(po)
+    return changed
+
+
+def _without_date(po: bytes) -> bytes:
+    return re.sub(rb'"POT-Creation-Date: [^"]*"', b"", po, count=1)
 
 
 def register_cli(app: Quart) -> None:
@@ -53,8 +68,11 @@ def register_cli(app: Quart) -> None:
 
     @translate.command(help="Update every language with the strings now in the code (after a merge).")
     def update():
-        update_languages()
-        click.echo("Now translate the new strings (tests/i18n lists them), then `quart translate compile`.")
+        changed = update_languages()
+        for po in changed:
+            click.echo(f"Updated {po.relative_to(ROOT)}")
+        click.echo("Now translate the new strings (tests/i18n/test_catalogues.py lists them), then "
+                   "`quart translate compile`." if changed else "Every catalogue was up to date.")
 
     @translate.command(help="Compile every language (run after editing .po files).")
     def compile():

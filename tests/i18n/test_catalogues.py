@@ -1,6 +1,7 @@
 """Every marked string is in every catalogue, translated, and the catalogues hold nothing the
 code no longer says. After a merge brings new strings: `quart translate update`, translate what
 the failure lists, `quart translate compile`."""
+import shutil
 from pathlib import Path
 
 import pytest
@@ -8,7 +9,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from conftest import text_of
-from microblog.i18n.cli import init_language
+from microblog.i18n.cli import init_language, update_languages
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 METHODS = [("microblog/**.py", "python"), ("templates/**.html", "jinja2"), ("templates/**.txt", "jinja2")]
@@ -64,6 +65,16 @@ def test_a_new_language_starts_with_every_string_of_the_code(tmp_path):
     assert {m.id if isinstance(m.id, str) else m.id[0] for m in french if m.id} == strings_in_code()
     assert french.plural_forms == "nplurals=2; plural=(n > 1);"
     assert not any(m.string for m in french if m.id and isinstance(m.string, str))
+
+
+def test_update_brings_new_strings_and_leaves_an_up_to_date_catalogue_alone(tmp_path):
+    shutil.copytree(ROOT / "translations", tmp_path, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.mo"))
+    po = tmp_path / "es/LC_MESSAGES/messages.po"
+    before = po.read_bytes()
+    assert update_languages(tmp_path) == [] and po.read_bytes() == before
+    po.write_bytes(before.replace(b'msgid "Language"\nmsgstr "Idioma"\n', b""))
+    assert update_languages(tmp_path) == [po]
+    assert catalogue("es", tmp_path)["Language"].string == ""  # back, to be translated
 
 
 async def test_pages_follow_accept_language(client):
