@@ -1,6 +1,7 @@
 """The reader's language: choosing it, and translating templates with one catalogue lookup per
 request (quart-babel looks the catalogue up again for every string, ~100 times a page)."""
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Iterator
 
@@ -48,13 +49,15 @@ def current_locale_code() -> str:
     return locale.language if locale else "en"
 
 
-def language_names() -> list[tuple[str, str]]:
+def language_names() -> tuple[tuple[str, str], ...]:
     """Each language the site offers, named in itself ("English", "Español")."""
-    names = []
-    for code in current_app.config["LANGUAGES"]:
-        name = Locale.parse(code).display_name or code
-        names.append((code, name[:1].upper() + name[1:]))
-    return names
+    return _names_of(tuple(current_app.config["LANGUAGES"]))
+
+
+@cache
+def _names_of(codes: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    names = ((code, Locale.parse(code).display_name or code) for code in codes)
+    return tuple((code, name[:1].upper() + name[1:]) for code, name in names)
 
 
 def translations():

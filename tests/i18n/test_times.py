@@ -1,5 +1,6 @@
 """Times as the reader reads them: relative in their language, the exact time in their zone (the
 profile's, else the browser's cookie, else UTC, named) in the title, calendar-style "last seen"."""
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -113,3 +114,16 @@ async def test_a_zone_that_does_not_exist_is_refused_and_nothing_is_lost(db, ali
     assert "Not a valid choice." in visible(page) and "kept" in page
     await db.refresh(alice)
     assert alice.timezone is None
+
+
+@pytest.mark.parametrize("accept_language, expected", [
+    ("en", r"Last seen yesterday at \d+:\d\d\s[AP]M"), ("es-MX", r"Visto por última vez ayer a las \d+:\d\d"),
+])
+async def test_a_profile_says_when_its_user_was_last_seen_calendar_style(client, db, alice, accept_language, expected):
+    alice.last_seen = utcnow() - timedelta(days=1)  # the day before, in UTC whatever the hour
+    await db.commit()
+    response = await client.get("/user/alice", headers={"Accept-Language": accept_language})
+    page = (await response.get_data()).decode()
+    assert re.search(expected, visible(page))
+    [(machine, exact, _shown)] = times(page)
+    assert machine == alice.last_seen.isoformat() and exact.endswith("(UTC)")
