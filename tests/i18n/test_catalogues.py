@@ -8,7 +8,6 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from conftest import text_of
 from microblog.i18n.cli import init_language, update_languages
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -75,11 +74,3 @@ def test_update_brings_new_strings_and_leaves_an_up_to_date_catalogue_alone(tmp_
     po.write_bytes(before.replace(b'msgid "Language"\nmsgstr "Idioma"\n', b""))
     assert update_languages(tmp_path) == [po]
     assert catalogue("es", tmp_path)["Language"].string == ""  # back, to be translated
-
-
-async def test_pages_follow_accept_language(client):
-    page = await text_of(await client.get("/auth/login", headers={"Accept-Language": "es-ES,es;q=0.9"}))
-    assert '<html lang="es">' in page
-    assert "<title>Iniciar sesión - microblog</title>" in page
-    page = await text_of(await client.get("/auth/login", headers={"Accept-Language": "en-GB,en;q=0.9"}))
-    assert '<html lang="en">' in page and "<title>Sign In - microblog</title>" in page
