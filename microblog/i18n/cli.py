@@ -31,16 +31,18 @@ def template(root: Path = ROOT):
             Path("messages.pot").unlink()
 
 
-def init_language(code: str, translations: Path = TRANSLATIONS) -> Path:
+def init_language(code: str, translations: Path | None = None) -> Path:
     """A new catalogue for `code` with every string of the code, ready to translate."""
+    translations = translations or TRANSLATIONS
     with template() as pot:
         pybabel("init", "-i", pot, "-d", str(translations), "-l", code)
     return translations / code / "LC_MESSAGES" / "messages.po"
 
 
-def update_languages(translations: Path = TRANSLATIONS) -> list[Path]:
+def update_languages(translations: Path | None = None) -> list[Path]:
     """Every catalogue in step with the code; the ones that changed. A catalogue whose strings
     did not change is left as it was (not even a new date), so branches do not conflict over it."""
+    translations = translations or TRANSLATIONS
     before = {po: po.read_bytes() for po in translations.glob("*/LC_MESSAGES/messages.po")}
     with template() as pot:
         pybabel("update", "-i", pot, "-d", str(translations), "--ignore-obsolete")
@@ -64,16 +66,19 @@ def register_cli(app: Quart) -> None:
     @translate.command(help="Start a new language, e.g. `quart translate init fr`.")
     @click.argument("lang")
     def init(lang):
-        click.echo(f"Translate {init_language(lang)}, then run `quart translate compile`.")
+        po = init_language(lang)
+        click.echo(f"Translate {po}, run `quart translate compile`, and add {lang} "
+                   "to LANGUAGES (e.g. LANGUAGES=en,es," + lang + ") to offer it.")
 
     @translate.command(help="Update every language with the strings now in the code (after a merge).")
     def update():
         changed = update_languages()
         for po in changed:
-            click.echo(f"Updated {po.relative_to(ROOT)}")
+            click.echo(f"Updated {po}")
         click.echo("Now translate the new strings (tests/i18n/test_catalogues.py lists them), then "
                    "`quart translate compile`." if changed else "Every catalogue was up to date.")
 
     @translate.command(help="Compile every language (run after editing .po files).")
     def compile():
         pybabel("compile", "-d", str(TRANSLATIONS))
+        click.echo("Compiled.")

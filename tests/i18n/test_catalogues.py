@@ -8,6 +8,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
+from microblog.i18n import cli
 from microblog.i18n.cli import init_language, update_languages
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -74,3 +75,14 @@ def test_update_brings_new_strings_and_leaves_an_up_to_date_catalogue_alone(tmp_
     po.write_bytes(before.replace(b'msgid "Language"\nmsgstr "Idioma"\n', b""))
     assert update_languages(tmp_path) == [po]
     assert catalogue("es", tmp_path)["Language"].string == ""  # back, to be translated
+
+
+def test_adding_a_language_is_one_command(app, tmp_path, monkeypatch):
+    monkeypatch.setattr(cli, "TRANSLATIONS", tmp_path)
+    result = app.test_cli_runner().invoke(args=["translate", "init", "pt"])
+    assert result.exit_code == 0, result.output
+    po = tmp_path / "pt/LC_MESSAGES/messages.po"
+    assert f"Translate {po}" in result.output and "LANGUAGES=en,es,pt" in result.output
+    assert catalogue("pt", tmp_path)["Language"].string == ""
+    result = app.test_cli_runner().invoke(args=["translate", "update"])
+    assert result.exit_code == 0 and "Every catalogue was up to date." in result.output
