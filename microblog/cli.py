@@ -1,10 +1,9 @@
-"""`quart db …` (Alembic migrations) and `quart translate …` (Babel catalogues)."""
+"""`quart db …` (Alembic migrations); `quart translate …` lives in microblog/i18n."""
 from pathlib import Path
 
 import click
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from babel.messages.frontend import CommandLineInterface
 from quart import Quart
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -15,10 +14,6 @@ def alembic_config(database_url: str) -> AlembicConfig:
     cfg.set_main_option("script_location", str(ROOT / "migrations"))
     cfg.attributes["database_url"] = database_url
     return cfg
-
-
-def pybabel(*args: str) -> None:
-    CommandLineInterface().run(["pybabel", "-q", *args])
 
 
 def register_cli(app: Quart) -> None:
@@ -51,28 +46,3 @@ def register_cli(app: Quart) -> None:
     @db.command(help="Fail if the models and the migrations disagree.")
     def check():
         command.check(cfg())
-
-    translate = click.Group("translate", help="Translations (Babel).")
-    app.cli.add_command(translate)
-    translations = str(ROOT / "translations")
-    pot = str(ROOT / "messages.pot")
-
-    def extract():
-        pybabel("extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l", "-o", pot, str(ROOT))
-
-    @translate.command(help="Start a new language, e.g. `quart translate init es`.")
-    @click.argument("lang")
-    def init(lang):
-        extract()
-        pybabel("init", "-i", pot, "-d", translations, "-l", lang)
-        Path(pot).unlink()
-
-    @translate.command(help="Update every language with new strings from the code.")
-    def update():
-        extract()
-        pybabel("update", "-i", pot, "-d", translations)
-        Path(pot).unlink()
-
-    @translate.command(help="Compile every language (run after editing .po files).")
-    def compile():
-        pybabel("compile", "-d", translations)

@@ -48,3 +48,10 @@ function focusAfter(post) {
   if (!next.hasAttribute("tabindex")) next.tabIndex = -1;
   next.focus();
 }
+
+// The reader's time zone, remembered in a cookie for the times the server writes (UTC until then,
+// or the zone saved on their profile).
+const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+if (zone && !document.cookie.split("; ").includes(`tz=${zone}`)) {
+  document.cookie = `tz=${zone}; path=/; max-age=31536000; samesite=lax`;
+}

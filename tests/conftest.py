@@ -53,7 +53,7 @@ TEST_CONFIG = {
 
 def pytest_sessionstart(session):
     """Compiled catalogues, as `quart translate compile` makes them (*.mo are not committed)."""
-    from microblog.cli import pybabel
+    from microblog.i18n.cli import pybabel
     pybabel("compile", "-d", str(Path(__file__).resolve().parent.parent / "translations"))
 
 

@@ -8,6 +8,7 @@ from quart_babel import gettext as _
 from quart_babel import ngettext
 
 from ..db import get_session
+from ..i18n import current_locale_code, speaking, user_locale
 from ..mail import send_email
 from ..security import CSRF_FIELD, safe_next
 from ..web import external_url, render, see_other
@@ -161,11 +162,12 @@ async def reset_password_request():
 async def send_password_reset_email(db, user: User) -> None:
     """The reset mail, as a job committed with the request (sent by the job runner)."""
     link = external_url("accounts.reset_password", token=make_reset_token(user))
-    send_email(
-        db, _("[microblog] Reset your password"), [user.email],
-        text=await render_template("accounts/email/reset_password.txt", user=user, link=link),
-        html=await render_template("accounts/email/reset_password.html", user=user, link=link),
-    )
+    with speaking(user_locale(user, default=current_locale_code())):  # theirs, else the asker's
+        send_email(
+            db, _("[microblog] Reset your password"), [user.email],
+            text=await render_template("accounts/email/reset_password.txt", user=user, link=link),
+            html=await render_template("accounts/email/reset_password.html", user=user, link=link),
+        )
 
 
 @bp.route("/reset_password/<token>", methods=["GET", "POST"])

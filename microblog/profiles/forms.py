@@ -1,10 +1,11 @@
 from quart_babel import lazy_gettext as _l
-from wtforms import BooleanField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from ..accounts import ABOUT_ME_MAX, NICKNAME_MAX
 from ..accounts.forms import NICKNAME_TOO_LONG, nickname_rules
 from ..forms import QuartForm, strip
+from ..i18n import zone_choices
 
 
 class EditProfileForm(QuartForm):
@@ -13,3 +14,5 @@ class EditProfileForm(QuartForm):
     about_me = TextAreaField(_l("About me"), filters=[strip], validators=[
         Length(max=ABOUT_ME_MAX, message=_l("About me is at most %(max)d characters.", max=ABOUT_ME_MAX))])
     notify_new_followers = BooleanField(_l("Email me when someone new follows me"))
+    timezone = SelectField(_l("Time zone"), choices=zone_choices,
+                           filters=[lambda zone: zone or ""])  # None: automatic

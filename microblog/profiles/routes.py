@@ -29,11 +29,12 @@ async def user(nickname: str):
 @bp.route("/edit_profile", methods=["GET", "POST"])
 @login_required
 async def edit_profile():
-    """Change one's nickname, about-me and mail settings; a taken nickname gets a free suggestion."""
+    """Change one's nickname, about-me, time zone and mail settings; a taken nickname gets a free suggestion."""
     form = await EditProfileForm.from_request(obj=g.user)
     if request.method == "POST" and form.validate():
         db = get_session()
         g.user.notify_new_followers = form.notify_new_followers.data
+        g.user.timezone = form.timezone.data or None
         try:
             await g.user.update_profile(db, form.nickname.data, form.about_me.data)
         except AccountConflict:

@@ -1,0 +1,36 @@
+"""Every reader in their own language and time zone: choosing the language (account, cookie,
+Accept-Language), times relative and exact in the reader's zone, numbers, the language menu,
+and `quart translate …`."""
+from quart import Quart, g
+from quart_babel import Babel
+
+from . import cli
+from .locales import (TRANSLATIONS, current_locale_code, language_names, select_locale, speaking,
+                      translations, user_locale)
+from .routes import bp
+from .times import calendar_time, known_zone, number, relative_time, zone_choices, zone_names
+
+__all__ = ["current_locale_code", "init_app", "known_zone", "speaking", "user_locale", "zone_choices",
+           "zone_names"]
+
+
+def init_app(app: Quart) -> None:
+    Babel(app, locale_selector=select_locale, default_translation_directories=str(TRANSLATIONS))
+    app.register_blueprint(bp)
+    cli.register_cli(app)
+    @app.after_request
+    async def _vary_on_language(response):
+        if g.get("locale_from_request"):
+            response.vary.add("Accept-Language")
+        return response
+
+    env = app.jinja_env
+    env.globals.update(current_locale_code=current_locale_code, language_names=language_names)
+    env.filters.update(relative_time=relative_time, calendar_time=calendar_time, number=number)
+    env.install_gettext_callables(
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )

@@ -1,0 +1,87 @@
+"""The reader's language: choosing it, and translating templates with one catalogue lookup per
+request (quart-babel looks the catalogue up again for every string, ~100 times a page)."""
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+from typing import Iterator
+
+from babel import Locale
+from quart import current_app, g, request
+from quart_babel import force_locale, get_locale
+from quart_babel.domain import get_translations as babel_translations
+
+TRANSLATIONS = Path(__file__).resolve().parent.parent.parent / "translations"
+LOCALE_COOKIE = "locale"
+
+
+def offered(code: str | None) -> str | None:
+    """`code` ("es", "es-MX", "es_419") as one of the site's languages, by its primary subtag."""
+    if not code:
+        return None
+    primary = code.replace("_", "-").split("-")[0].strip().lower()
+    return primary if primary in current_app.config["LANGUAGES"] else None
+
+
+def from_accept_language() -> str | None:
+    """The first language the browser accepts (by preference) that the site offers: es-MX and
+    es-419 mean Spanish, en-GB English."""
+    for code, _quality in request.accept_languages:  # werkzeug sorts them by quality
+        if found := offered(code):
+            return found
+    return None
+
+
+def select_locale() -> str | None:
+    """The account's choice, else the visitor's (a cookie), else the browser's, else English."""
+    g.locale_from_request = True  # the answer varies with Accept-Language (see init_app)
+    user = g.get("user")
+    return (offered(user.locale if user is not None else None)
+            or offered(request.cookies.get(LOCALE_COOKIE))
+            or from_accept_language())
+
+
+def current_locale() -> Locale:
+    return get_locale() or Locale.parse(current_app.extensions["babel"].default_locale)
+
+
+def current_locale_code() -> str:
+    locale = get_locale()
+    return locale.language if locale else "en"
+
+
+def language_names() -> tuple[tuple[str, str], ...]:
+    """Each language the site offers, named in itself ("English", "Español")."""
+    return _names_of(tuple(current_app.config["LANGUAGES"]))
+
+
+@cache
+def _names_of(codes: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    names = ((code, Locale.parse(code).display_name or code) for code in codes)
+    return tuple((code, name[:1].upper() + name[1:]) for code, name in names)
+
+
+def translations():
+    """This request's catalogue (or a job's: each runs in an app context of its own)."""
+    if "translations" not in g:
+        g.translations = babel_translations()
+    return g.translations
+
+
+def user_locale(user, default: str | None = None) -> str:
+    """The language to write to `user` in (mail): theirs when they chose one the site offers,
+    else `default` (e.g. the language of the request they made), else the site's default."""
+    return offered(user.locale) or default or current_app.extensions["babel"].default_locale
+
+
+@contextmanager
+def speaking(locale: str) -> Iterator[None]:
+    """Translate everything inside (gettext, templates, dates) into `locale`, whatever the
+    request or job would choose."""
+    kept = g.pop("translations", None)
+    with force_locale(locale):
+        try:
+            yield
+        finally:
+            g.pop("translations", None)
+            if kept is not None:
+                g.translations = kept

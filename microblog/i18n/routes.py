@@ -1,0 +1,25 @@
+"""The language menu: a visitor's choice is kept in a cookie, a user's on their account too."""
+from quart import Blueprint, g, request
+from quart_babel import gettext as _
+
+from ..errors import Refused
+from ..web import back_or, see_other
+from .locales import LOCALE_COOKIE, offered
+
+bp = Blueprint("i18n", __name__)
+YEAR = 365 * 24 * 3600
+
+
+@bp.route("/language", methods=["POST"])
+async def choose_language():
+    """Read the site in another language from now on, then back to the page the menu was on."""
+    back = back_or("posts.index")
+    choice = offered((await request.form).get("locale"))
+    if choice is None:
+        raise Refused(400, _("That language is not available."), back)
+    if g.get("user") is not None:
+        g.user.locale = choice  # saved by the request's commit
+    response = see_other(back)
+    response.set_cookie(LOCALE_COOKIE, choice, max_age=YEAR, samesite="Lax", httponly=True,
+                        secure=request.scheme == "https")
+    return response
