@@ -1,0 +1,45 @@
+"""Fixtures: a translation service on loopback, and an app that uses it."""
+import pytest
+
+from conftest import TEST_CONFIG, empty_database, make_post
+from microblog import create_app
+
+from .support import ProviderServer
+
+SPANISH = "Hola a todos, hoy hace muy buen tiempo en Madrid."
+
+
+@pytest.fixture
+def provider():
+    server = ProviderServer("libretranslate").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def translate_config(request, database_url, provider) -> dict:
+    """The folder's settings; a test changes some with `@pytest.mark.settings(NAME=value)`."""
+    marker = request.node.get_closest_marker("settings")
+    return {**TEST_CONFIG, "DATABASE_URL": database_url, "TRANSLATOR": "libretranslate",
+            "TRANSLATOR_URL": provider.url, "TRANSLATOR_TIMEOUT": 2, **(marker.kwargs if marker else {})}
+
+
+@pytest.fixture
+async def app(translate_config):
+    """The app of the whole folder: translating with the loopback service."""
+    await empty_database(translate_config["DATABASE_URL"])
+    app = create_app(translate_config)
+    async with app.test_app():
+        yield app
+
+
+@pytest.fixture
+async def spanish_post(db, bob):
+    post = await make_post(db, bob, SPANISH)
+    post.language = "es"
+    await db.commit()
+    return post
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "settings(**config): app settings for one translate test")
