@@ -9,9 +9,15 @@ from .support import ProviderServer
 SPANISH = "Hola a todos, hoy hace muy buen tiempo en Madrid."
 
 
+def settings(request) -> dict:
+    marker = request.node.get_closest_marker("settings")
+    return marker.kwargs if marker else {}
+
+
 @pytest.fixture
-def provider():
-    server = ProviderServer("libretranslate").start()
+def provider(request):
+    """The translation service on loopback: LibreTranslate, unless the test's settings name another."""
+    server = ProviderServer(settings(request).get("TRANSLATOR", "libretranslate")).start()
     yield server
     server.stop()
 
@@ -19,9 +25,9 @@ def provider():
 @pytest.fixture
 def translate_config(request, database_url, provider) -> dict:
     """The folder's settings; a test changes some with `@pytest.mark.settings(NAME=value)`."""
-    marker = request.node.get_closest_marker("settings")
     return {**TEST_CONFIG, "DATABASE_URL": database_url, "TRANSLATOR": "libretranslate",
-            "TRANSLATOR_URL": provider.url, "TRANSLATOR_TIMEOUT": 2, **(marker.kwargs if marker else {})}
+            "TRANSLATOR_URL": provider.url, "TRANSLATOR_KEY": "test-key", "TRANSLATOR_TIMEOUT": 2,
+            **settings(request)}
 
 
 @pytest.fixture
