@@ -7,6 +7,7 @@ dropped.
 """
 import asyncio
 import logging
+from functools import partial
 from dataclasses import dataclass
 
 import httpx
@@ -103,13 +104,20 @@ async def translation_for(db: AsyncSession, post, reader) -> PostTranslation:
             # task of its own, so a reader who leaves does not cancel it for the others.
             call = asyncio.ensure_future(_ask_provider(service, post, reader, source, target))
             _in_flight[key] = call
-            call.add_done_callback(lambda _done: _in_flight.pop(key, None) if _in_flight.get(key) is call else None)
+            call.add_done_callback(partial(_finished, key))
             text = await asyncio.shield(call)
     except TranslationFailed as failure:
         status, message = FAILURES[failure.kind]
         raise NotTranslated(status, message()) from failure
     await PostTranslation.keep(db, post.id, target, text, service.name)
     return PostTranslation(post_id=post.id, language=target, text=text, provider=service.name)
+
+
+def _finished(key, call: asyncio.Future) -> None:
+    if _in_flight.get(key) is call:
+        del _in_flight[key]
+    if not call.cancelled():
+        call.exception()  # seen, even when every reader waiting for it has gone away
 
 
 async def _ask_provider(service: Translator, post, reader, source: str, target: str) -> str:
