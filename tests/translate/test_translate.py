@@ -149,3 +149,25 @@ async def test_two_readers_at_the_same_moment(app, alice, spanish_post, provider
         assert TRANSLATED in visible(await text_of(response))
     assert len(provider.requests) == 1
     assert len((await db.scalars(select(PostTranslation))).all()) == 1
+
+
+@pytest.mark.settings(TRANSLATIONS_PER_HOUR=1)
+async def test_a_reader_out_of_translations_does_not_hold_up_another(app, alice, bob, spanish_post, provider, db):
+    """Alice has used her hour's translation; Carol asks for the same new post at the same moment
+    and gets it, whichever of them asked the provider first."""
+    await make_user(db, "carol")
+    other = await make_post(db, bob, "Otra publicación en español, para traducir a la vez.")
+    other.language = "es"
+    await db.commit()
+    alice_reader, carol_reader = app.test_client(), app.test_client()
+    await login(alice_reader, "alice")
+    await login(carol_reader, "carol")
+    assert (await post(alice_reader, f"/post/{spanish_post.id}/translate", htmx=True)).status_code == 200
+    provider.delay = 0.2
+    alice_response, carol_response = await asyncio.gather(
+        post(alice_reader, f"/post/{other.id}/translate", htmx=True),
+        post(carol_reader, f"/post/{other.id}/translate", htmx=True))
+    assert carol_response.status_code == 200
+    assert fake_translation(other.body, "en") in visible(await text_of(carol_response))
+    assert alice_response.status_code in (200, 429)  # 200: she waited for Carol's call, which cost nothing more
+    assert len(provider.requests) == 2
