@@ -130,8 +130,15 @@ async def _ask_provider(service: Translator, post, reader, source: str, target: 
                                    "Please try again in %(minutes)d minutes.",
                                    count=per_hour, minutes=max(1, round(wait / 60))), retry_after=wait)
     client: httpx.AsyncClient = current_app.extensions["translate_http"]
+    seconds = current_app.config["TRANSLATOR_TIMEOUT"]
     try:
-        return await service.translate(client, post.body, source, target)
+        try:
+            # The whole call, not each step of it (httpx's timeout): it must end well within
+            # the request's own time limit.
+            async with asyncio.timeout(seconds):
+                return await service.translate(client, post.body, source, target)
+        except TimeoutError as error:
+            raise TranslationFailed("timeout", f"{service.name}: no answer within {seconds:g} s") from error
     except TranslationFailed as failure:
         log.warning("post %s not translated from %s to %s: %s", post.id, source, target, failure)
         await TranslationAllowance.give_back(reader.id)

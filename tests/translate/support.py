@@ -35,6 +35,7 @@ class ProviderServer:
     status: int = 200
     delay: float = 0
     answer: bytes | None = None  # a body of the test's choosing instead of the translation
+    drip: float = 0  # seconds between the answer's bytes: never silent for long, but never done
     requests: list[Seen] = field(default_factory=list)
 
     def start(self) -> "ProviderServer":
@@ -59,7 +60,13 @@ class ProviderServer:
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(body)))
                     self.end_headers()
-                    self.wfile.write(body)
+                    if provider.drip:
+                        for byte in body:
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                            time.sleep(provider.drip)
+                    else:
+                        self.wfile.write(body)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up waiting (a timeout test)
 

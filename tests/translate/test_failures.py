@@ -64,6 +64,15 @@ async def test_a_slow_provider(alice_client, spanish_post, provider, db, caplog)
     assert await kept(db) == 0
 
 
+@pytest.mark.settings(TRANSLATOR_TIMEOUT=0.3)
+async def test_a_provider_that_never_finishes_answering(alice_client, spanish_post, provider, db):
+    """Each byte comes in time for httpx's per-read timeout; the whole call still ends in time."""
+    provider.drip = 0.05
+    response = await post(alice_client, f"/post/{spanish_post.id}/translate", htmx=True)
+    assert response.status_code == 504
+    assert await kept(db) == 0
+
+
 @pytest.mark.settings(TRANSLATOR="")
 async def test_not_configured(alice_client, spanish_post):
     page = await text_of(await alice_client.get("/explore"))
