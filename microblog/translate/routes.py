@@ -24,7 +24,7 @@ async def translate(post_id: int):
     except NotTranslated as refusal:
         return await _refused(post, refusal)
     if is_htmx():
-        return await render("translate/_translation.html", post=post, translation=translation)
+        return await render("translate/_translation.html", post=post, translation=translation, swapped=True)
     return await render("translate/page.html", post=post, translation=translation,
                         back=back_or("posts.explore"))
 
@@ -36,7 +36,7 @@ async def original(post_id: int):
     original"); without JS the page of that post."""
     post = await _post(post_id)
     if is_htmx():
-        return await render("translate/_offer.html", post=post)
+        return await render("translate/_offer.html", post=post, swapped=True)
     return await render("translate/page.html", post=post, back=back_or("posts.explore"))
 
 

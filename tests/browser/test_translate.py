@@ -61,9 +61,10 @@ async def test_translate_then_show_original(new_page, translating_server, fresh_
     await expect(post).to_contain_text("Translated from Spanish by LibreTranslate.")
     await expect(post.get_by_role("button", name="Translate")).to_have_count(0)
     await expect(page).to_have_url(re.compile(r"/index$"))  # swapped in place, no page change
+    await expect(post.locator(".post-translation")).to_be_focused()  # the button it replaced had the focus
 
     await post.get_by_role("link", name="Show original").click()
-    await expect(post.get_by_role("button", name="Translate")).to_be_visible()
+    await expect(post.get_by_role("button", name="Translate")).to_be_focused()
     await expect(post).not_to_contain_text(fake_translation(SPANISH, "en"))
     await expect(post).to_contain_text(SPANISH)
     await expect(page).to_have_url(re.compile(r"/index$"))
