@@ -56,10 +56,10 @@ def init_app(app: Quart) -> None:
                     async with database.new_session() as session:
                         total = await posts_to_detect(session, redo_all)
                     with click.progressbar(length=total, label="Detecting languages") as bar:
-                        return total, await detect_languages(redo_all, bar.update)
+                        return await detect_languages(redo_all, bar.update)
             finally:
                 await database.close_engine(app)
 
-        total, (seen, found) = asyncio.run(run())
+        seen, found = asyncio.run(run())
         click.echo(f"{seen} post(s) looked at, a language found for {found}; "
                    f"{seen - found} too short or unclear (left without one).")

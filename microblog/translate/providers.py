@@ -1,16 +1,13 @@
 """The translation services a site can use, behind one small interface: `await
-translator.translate(text, source, target)` gives the text in `target`, or raises
+translator.translate(client, text, source, target)` (an httpx client) gives the text in `target`, or raises
 `TranslationFailed` saying what kind of trouble it was (so the reader gets a short message and the
 log the details).
 
 Languages are primary subtags ("es", "zh"); each provider spells them its own way.
 """
-import logging
 from dataclasses import dataclass
 
 import httpx
-
-log = logging.getLogger("microblog.translate")
 
 PROVIDERS = ("microsoft", "deepl", "libretranslate")
 MAX_TRANSLATION = 1000  # characters: a 140-character post never needs more in any language

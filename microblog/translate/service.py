@@ -7,8 +7,8 @@ dropped.
 """
 import asyncio
 import logging
-from functools import partial
 from dataclasses import dataclass
+from functools import partial
 
 import httpx
 from babel import Locale, UnknownLocaleError
@@ -21,9 +21,6 @@ from .models import PostTranslation, TranslationAllowance
 from .providers import TranslationFailed, Translator
 
 log = logging.getLogger("microblog.translate")
-
-_in_flight: dict[tuple[str, int, str], asyncio.Future] = {}  # this worker's calls under way
-
 
 @dataclass
 class NotTranslated(Exception):
@@ -91,9 +88,10 @@ async def translation_for(db: AsyncSession, post, reader) -> PostTranslation:
         return cached
     service = translator()
     key = (service.name, post.id, target)
+    in_flight = calls_in_flight()
     try:
         text = None
-        shared = _in_flight.get(key)
+        shared = in_flight.get(key)
         if shared is not None:  # another reader's request is asking the provider right now
             try:
                 text = await asyncio.shield(shared)
@@ -103,8 +101,8 @@ async def translation_for(db: AsyncSession, post, reader) -> PostTranslation:
             # Registered before the first await, so a reader arriving meanwhile waits for it; a
             # task of its own, so a reader who leaves does not cancel it for the others.
             call = asyncio.ensure_future(_ask_provider(service, post, reader, source, target))
-            _in_flight[key] = call
-            call.add_done_callback(partial(_finished, key))
+            in_flight[key] = call
+            call.add_done_callback(partial(_finished, in_flight, key))
             text = await asyncio.shield(call)
     except TranslationFailed as failure:
         status, message = FAILURES[failure.kind]
@@ -113,9 +111,14 @@ async def translation_for(db: AsyncSession, post, reader) -> PostTranslation:
     return PostTranslation(post_id=post.id, language=target, text=text, provider=service.name)
 
 
-def _finished(key, call: asyncio.Future) -> None:
-    if _in_flight.get(key) is call:
-        del _in_flight[key]
+def calls_in_flight() -> dict[tuple[str, int, str], asyncio.Future]:
+    """This worker's calls to the provider under way, by (provider, post, language)."""
+    return current_app.extensions.setdefault("translations_in_flight", {})
+
+
+def _finished(in_flight: dict, key, call: asyncio.Future) -> None:
+    if in_flight.get(key) is call:
+        del in_flight[key]
     if not call.cancelled():
         call.exception()  # seen, even when every reader waiting for it has gone away
 
