@@ -1,7 +1,7 @@
 """The translation services a site can use, behind one small interface: `await
-translator.translate(client, text, source, target)` (an httpx client) gives the text in `target`, or raises
-`TranslationFailed` saying what kind of trouble it was (so the reader gets a short message and the
-log the details).
+translator.translate(client, text, source, target)` (with an httpx client) gives the text in
+`target`, or raises `TranslationFailed` saying what kind of trouble it was (so the reader gets a
+short message and the log the details).
 
 Languages are primary subtags ("es", "zh"); each provider spells them its own way.
 """
