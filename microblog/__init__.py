@@ -8,13 +8,14 @@ from pathlib import Path
 
 from quart_auth import QuartAuth
 
-from . import accounts, avatars, db, errors, follows, i18n, jobs, logs, mail, posts, profiles, security
+from . import (accounts, avatars, db, errors, follows, i18n, jobs, logs, mail, posts, profiles, security,
+               translate)
 from .cli import register_cli
 from .config import check_production_ready, from_environment
 from .web import App
 
 ROOT = Path(__file__).resolve().parent.parent
-FEATURES = (accounts, posts, follows, profiles, avatars, mail)
+FEATURES = (accounts, posts, follows, profiles, avatars, mail, translate)
 
 
 def create_app(config: dict | None = None) -> App:

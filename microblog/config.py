@@ -57,6 +57,9 @@ def from_environment(instance_path: str) -> dict:
         "TRANSLATOR_URL": env("TRANSLATOR_URL") or "",
         "TRANSLATOR_KEY": env("TRANSLATOR_KEY") or "",
         "TRANSLATOR_REGION": env("TRANSLATOR_REGION") or "",
+        "TRANSLATOR_TIMEOUT": float(env("TRANSLATOR_TIMEOUT") or 10),  # seconds per call
+        # Translations a reader may ask of the provider per hour (those already kept are free).
+        "TRANSLATIONS_PER_HOUR": int(env("TRANSLATIONS_PER_HOUR") or 30),
         "LOG_TO_STDOUT": _bool(env("LOG_TO_STDOUT")),
         # A line per request (Hypercorn's access log): the reverse proxy or platform in front
         # usually keeps one already.

@@ -3,6 +3,7 @@ import asyncio
 
 from quart import Quart
 
+from . import cli
 from .language import detect_language_sync
 from .models import POST_MAX, Post
 from .routes import bp, get_post, post_list
@@ -12,6 +13,7 @@ __all__ = ["POST_MAX", "Post", "get_post", "init_app", "post_list"]
 
 def init_app(app: Quart) -> None:
     app.register_blueprint(bp)
+    cli.init_app(app)
 
     @app.before_serving
     async def _load_language_profiles() -> None:

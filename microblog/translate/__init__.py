@@ -1,0 +1,39 @@
+"""Translating posts in place: "Translate" under a post in another language than the reader's.
+
+  providers.py  Microsoft Translator, DeepL, LibreTranslate behind one interface (TRANSLATOR=…)
+  models.py     the translations kept per (post, language); each reader's allowance per hour
+  service.py    cache, allowance, the call to the provider, and what a failure tells the reader
+  routes.py     POST /post/<id>/translate (htmx fragment or a page), GET for "Show original"
+"""
+import httpx
+from quart import Quart, g
+
+from .models import PostTranslation, TranslationAllowance
+from .providers import PROVIDERS, TranslationFailed, Translator, translator_from
+from .routes import bp
+from .service import language_name, offered, primary
+
+__all__ = ["PROVIDERS", "PostTranslation", "TranslationAllowance", "TranslationFailed", "Translator",
+           "init_app", "primary", "translator_from"]
+
+
+def init_app(app: Quart) -> None:
+    service = translator_from(app.config)
+    if service is not None:
+        app.extensions["translator"] = service
+    app.register_blueprint(bp)
+    app.jinja_env.globals["translation_offered"] = lambda post: offered(post, g.get("user"))
+    app.jinja_env.filters["language_name"] = language_name
+
+    @app.before_serving
+    async def _open_client() -> None:
+        # One client per worker: connections to the provider are kept and reused.
+        app.extensions["translate_http"] = httpx.AsyncClient(
+            timeout=app.config["TRANSLATOR_TIMEOUT"], follow_redirects=False,
+            headers={"User-Agent": "microblog"})
+
+    @app.after_serving
+    async def _close_client() -> None:
+        client = app.extensions.pop("translate_http", None)
+        if client is not None:
+            await client.aclose()
