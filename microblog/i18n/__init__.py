@@ -6,7 +6,7 @@ from quart_babel import Babel
 
 from . import cli
 from .locales import (TRANSLATIONS, current_locale_code, language_names, select_locale, speaking,
-                      translations, user_locale)
+                      template_gettext, template_ngettext, translations, user_locale)
 from .routes import bp
 from .times import calendar_time, known_zone, number, relative_time, zone_choices, zone_names
 
@@ -34,3 +34,4 @@ def init_app(app: Quart) -> None:
         npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
+    env.globals.update(gettext=template_gettext, _=template_gettext, ngettext=template_ngettext)
