@@ -1,6 +1,7 @@
 """Form base: WTForms fed from Quart's async request data."""
 import re
 import unicodedata
+from functools import cache
 
 from quart import request
 from quart_babel import get_locale
@@ -15,8 +16,7 @@ class QuartForm(Form):
     class Meta:
         def get_translations(self, form):
             # WTForms' own messages ("This field is required.") in the reader's language.
-            locale = get_locale()
-            return get_translations([str(locale)] if locale else None)
+            return _wtforms_translations(str(get_locale() or ""))
 
     @classmethod
     async def from_request(cls, **kwargs):
@@ -28,6 +28,12 @@ class QuartForm(Form):
         for field in self:
             _shorten_echo(field)
         return valid
+
+
+@cache
+def _wtforms_translations(locale: str):
+    """WTForms' catalogue for `locale`, looked up once (WTForms opens the file for every form)."""
+    return get_translations([locale] if locale else None)
 
 
 ECHO_MAX = 1024
