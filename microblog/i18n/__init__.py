@@ -5,12 +5,12 @@ from quart import Quart, g
 from quart_babel import Babel
 
 from . import cli
-from .locales import (TRANSLATIONS, current_locale_code, language_names, select_locale, speaking,
+from .locales import (TRANSLATIONS, current_locale_code, language_names, primary, select_locale, speaking,
                       template_gettext, template_ngettext, translations, user_locale)
 from .routes import bp
 from .times import calendar_time, known_zone, number, relative_time, zone_choices, zone_names
 
-__all__ = ["current_locale_code", "init_app", "known_zone", "speaking", "user_locale", "zone_choices",
+__all__ = ["current_locale_code", "init_app", "primary", "known_zone", "speaking", "user_locale", "zone_choices",
            "zone_names"]
 
 
@@ -27,11 +27,6 @@ def init_app(app: Quart) -> None:
     env = app.jinja_env
     env.globals.update(current_locale_code=current_locale_code, language_names=language_names)
     env.filters.update(relative_time=relative_time, calendar_time=calendar_time, number=number)
-    env.install_gettext_callables(
-        gettext=lambda s: translations().ugettext(s),
-        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
-        pgettext=lambda c, s: translations().upgettext(c, s),
-        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
-        newstyle=True,
-    )
+    # Newstyle gettext (what `{% trans %}` compiles to), without Jinja's own wrappers.
+    env.newstyle_gettext = True
     env.globals.update(gettext=template_gettext, _=template_gettext, ngettext=template_ngettext)

@@ -16,19 +16,22 @@ TRANSLATIONS = Path(__file__).resolve().parent.parent.parent / "translations"
 LOCALE_COOKIE = "locale"
 
 
+def primary(code: str | None) -> str:
+    """The primary language subtag: "es-MX" and "es_419" are "es", langdetect's "zh-cn" is "zh"."""
+    return (code or "").replace("_", "-").split("-")[0].strip().lower()
+
+
 def offered(code: str | None) -> str | None:
     """`code` ("es", "es-MX", "es_419") as one of the site's languages, by its primary subtag."""
-    if not code:
-        return None
-    primary = code.replace("_", "-").split("-")[0].strip().lower()
-    return primary if primary in current_app.config["LANGUAGES"] else None
+    language = primary(code)
+    return language if language and language in current_app.config["LANGUAGES"] else None
 
 
 def from_accept_language() -> str | None:
     """The first language the browser accepts (by preference) that the site offers: es-MX and
     es-419 mean Spanish, en-GB English."""
-    for code, _quality in request.accept_languages:  # werkzeug sorts them by quality
-        if found := offered(code):
+    for code, quality in request.accept_languages:  # werkzeug sorts them by quality
+        if quality > 0 and (found := offered(code)):  # q=0: "not this one"
             return found
     return None
 

@@ -1,5 +1,5 @@
 """The language menu: a visitor's choice is kept in a cookie, a user's on their account too."""
-from quart import Blueprint, g, request
+from quart import Blueprint, current_app, g, request
 from quart_babel import gettext as _
 
 from ..errors import Refused
@@ -21,5 +21,5 @@ async def choose_language():
         g.user.locale = choice  # saved by the request's commit
     response = see_other(back)
     response.set_cookie(LOCALE_COOKIE, choice, max_age=YEAR, samesite="Lax", httponly=True,
-                        secure=request.scheme == "https")
+                        secure=current_app.config["QUART_AUTH_COOKIE_SECURE"])
     return response

@@ -4,7 +4,7 @@ import asyncio
 
 import click
 from quart import Quart
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from .. import db as database
 from .language import detect_language_sync
@@ -14,8 +14,8 @@ BATCH = 500
 
 
 async def posts_to_detect(session, redo_all: bool) -> int:
-    query = select(Post.id) if redo_all else select(Post.id).where(Post.language == "")
-    return len((await session.scalars(query)).all())
+    query = select(func.count()).select_from(Post)
+    return await session.scalar(query if redo_all else query.where(Post.language == ""))
 
 
 async def detect_languages(redo_all: bool, progress) -> tuple[int, int]:

@@ -11,7 +11,8 @@ from quart import Quart, g
 from .models import PostTranslation, TranslationAllowance
 from .providers import PROVIDERS, TranslationFailed, Translator, translator_from
 from .routes import bp
-from .service import language_name, offered, primary
+from ..i18n import primary
+from .service import language_name, offered
 
 __all__ = ["PROVIDERS", "PostTranslation", "TranslationAllowance", "TranslationFailed", "Translator",
            "init_app", "primary", "translator_from"]

@@ -4,10 +4,11 @@ site is no free translation proxy; in the database, so every worker and host cou
 from datetime import datetime, timedelta
 
 from sqlalchemy import ForeignKey, Integer, String, Text, case, literal, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import Base, UTCDateTime, insert_or_ignore, separate_transaction, utcnow
+from ..db import Base, UTCDateTime, insert_or_ignore, savepoint, separate_transaction, utcnow
 
 WINDOW = timedelta(hours=1)
 
@@ -27,9 +28,14 @@ class PostTranslation(Base):
 
     @classmethod
     async def keep(cls, db: AsyncSession, post_id: int, language: str, text: str, provider: str) -> None:
-        """Store a translation (staged); one stored meanwhile by another reader stays, quietly."""
-        await db.execute(insert_or_ignore(db, cls).values(
-            post_id=post_id, language=language, text=text, provider=provider, created=utcnow()))
+        """Store a translation (staged); one stored meanwhile by another reader stays, and a post
+        deleted while the provider was translating it is simply not kept, quietly."""
+        try:
+            async with savepoint(db):
+                await db.execute(insert_or_ignore(db, cls).values(
+                    post_id=post_id, language=language, text=text, provider=provider, created=utcnow()))
+        except IntegrityError:  # ON CONFLICT covers the key, not the foreign key
+            pass
 
 
 class TranslationAllowance(Base):

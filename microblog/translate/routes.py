@@ -1,6 +1,7 @@
 """Translate a post (POST: it costs the site money, so CSRF applies), and show it untranslated
 again (GET: what "Show original" fetches with htmx)."""
 from quart import Blueprint, g
+from quart_babel import gettext as _
 
 from ..accounts import login_required
 from ..db import get_session
@@ -26,7 +27,7 @@ async def translate(post_id: int):
     if is_htmx():
         return await render("translate/_translation.html", post=post, translation=translation, swapped=True)
     return await render("translate/page.html", post=post, translation=translation,
-                        back=back_or("posts.explore"))
+                        back=back_or("posts.explore"), title=_("Translation"))
 
 
 @bp.route(f"/post/{POST_ID}/translate", methods=["GET"])
@@ -37,7 +38,7 @@ async def original(post_id: int):
     post = await _post(post_id)
     if is_htmx():
         return await render("translate/_offer.html", post=post, swapped=True)
-    return await render("translate/page.html", post=post, back=back_or("posts.explore"))
+    return await render("translate/page.html", post=post, back=back_or("posts.explore"), title=_("Post"))
 
 
 async def _post(post_id: int):

@@ -13,10 +13,10 @@ from functools import partial
 import httpx
 from babel import Locale, UnknownLocaleError
 from quart import current_app
-from quart_babel import gettext as _
+from quart_babel import gettext as _, ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..i18n import current_locale_code
+from ..i18n import current_locale_code, primary
 from .models import PostTranslation, TranslationAllowance
 from .providers import TranslationFailed, Translator
 
@@ -31,13 +31,8 @@ class NotTranslated(Exception):
     retry_after: int | None = None
 
 
-def primary(code: str | None) -> str:
-    """The primary language subtag: "es-MX" and "es_MX" are "es", langdetect's "zh-cn" is "zh"."""
-    return (code or "").replace("_", "-").split("-")[0].strip().lower()
-
-
 def reader_language() -> str:
-    return primary(current_locale_code())
+    return current_locale_code()  # a primary subtag already
 
 
 def translator() -> Translator | None:
@@ -129,9 +124,12 @@ async def _ask_provider(service: Translator, post, reader, source: str, target: 
     per_hour = current_app.config["TRANSLATIONS_PER_HOUR"]
     wait = await TranslationAllowance.take(reader.id, per_hour)
     if wait:
-        raise NotTranslated(429, _("You have translated %(count)d posts in the last hour, the most allowed. "
-                                   "Please try again in %(minutes)d minutes.",
-                                   count=per_hour, minutes=max(1, round(wait / 60))), retry_after=wait)
+        minutes = max(1, round(wait / 60))
+        raise NotTranslated(429, " ".join((
+            ngettext("You have translated %(num)d post in the last hour, the most allowed.",
+                     "You have translated %(num)d posts in the last hour, the most allowed.", per_hour),
+            ngettext("Please try again in %(num)d minute.", "Please try again in %(num)d minutes.", minutes),
+        )), retry_after=wait)
     client: httpx.AsyncClient = current_app.extensions["translate_http"]
     seconds = current_app.config["TRANSLATOR_TIMEOUT"]
     try:

@@ -20,6 +20,7 @@ async def login_page(client, accept_language: str | None = None) -> str:
     ("es", "es"), ("es-MX", "es"), ("es-419,en;q=0.5", "es"), ("es-ES,es;q=0.9", "es"),
     ("en-GB", "en"), ("en-GB,en;q=0.9,es;q=0.8", "en"), ("de-CH,de;q=0.9", "en"),
     ("de-CH,de;q=0.9,es;q=0.5", "es"), ("xx-invalid", "en"), ("", "en"), (None, "en"),
+    ("fr,es;q=0", "en"),  # q=0: "not Spanish"
 ])
 async def test_the_browser_language_is_matched_by_its_primary_subtag(client, accept_language, lang):
     page = await login_page(client, accept_language)
@@ -53,6 +54,13 @@ async def test_the_menu_is_on_every_page_and_names_each_language_in_itself(clien
     assert 'action="/language?next=/auth/login"' in page
     assert 'value="en" lang="en"' in page and ">English</button>" in page
     assert 'value="es" lang="es"' in page and ">Español</button>" in page
+
+
+async def test_the_menu_brings_the_reader_back_to_the_same_address_query_included(client):
+    page = await text_of(await client.get("/auth/login?next=/edit_profile"))
+    assert 'action="/language?next=/auth/login?next%3D/edit_profile"' in page
+    response = await post(client, "/language?next=/auth/login?next%3D/edit_profile", {"locale": "es"})
+    assert response.headers["Location"] == "/auth/login?next=/edit_profile"
 
 
 @pytest.mark.parametrize("locale", ["fr", "", "es'><script>", "x" * 5000])

@@ -151,6 +151,26 @@ async def test_two_readers_at_the_same_moment(app, alice, spanish_post, provider
     assert len((await db.scalars(select(PostTranslation))).all()) == 1
 
 
+async def test_a_post_deleted_while_it_is_being_translated(app, alice, bob, spanish_post, provider, db):
+    """Its author deletes it during the provider's call: the reader still gets the translation
+    (no error), nothing is kept, and the post is gone."""
+    reader, author = app.test_client(), app.test_client()
+    await login(reader, "alice")
+    await login(author, "bob")
+    provider.delay = 0.5
+
+    async def delete_meanwhile():
+        await asyncio.sleep(0.2)
+        return await post(author, f"/post/{spanish_post.id}/delete")
+
+    translated, deleted = await asyncio.gather(
+        post(reader, f"/post/{spanish_post.id}/translate", htmx=True), delete_meanwhile())
+    assert deleted.status_code == 303
+    assert translated.status_code == 200
+    assert TRANSLATED in visible(await text_of(translated))
+    assert (await db.scalars(select(PostTranslation))).all() == []
+
+
 @pytest.mark.settings(TRANSLATIONS_PER_HOUR=1)
 async def test_a_reader_out_of_translations_does_not_hold_up_another(app, alice, bob, spanish_post, provider, db):
     """Alice has used her hour's translation; Carol asks for the same new post at the same moment
