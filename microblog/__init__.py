@@ -9,7 +9,7 @@ from pathlib import Path
 from quart import Quart
 from quart_auth import QuartAuth
 
-from . import accounts, avatars, db, errors, follows, i18n, jobs, logs, mail, posts, profiles, security
+from . import accounts, avatars, db, deployment, errors, follows, i18n, jobs, logs, mail, posts, profiles, security
 from .cli import register_cli
 from .config import check_production_ready, from_environment
 
@@ -36,6 +36,7 @@ def create_app(config: dict | None = None) -> Quart:
     for feature in FEATURES:  # accounts first: a CSRF refusal still knows who is logged in
         feature.init_app(app)
     security.init_app(app)
+    deployment.init_app(app)
     errors.init_app(app)
     register_cli(app)
 

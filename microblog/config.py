@@ -2,7 +2,11 @@
 import os
 from pathlib import Path
 
+from urllib.parse import urlsplit
+
 from dotenv import load_dotenv
+
+from .deployment.proxy import normalise_prefix
 
 DEV_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production"
 
@@ -39,6 +43,10 @@ def from_environment(instance_path: str) -> dict:
         "DATABASE_URL": normalise_database_url(env("DATABASE_URL") or default_db),
         "POSTS_PER_PAGE": int(env("POSTS_PER_PAGE") or 25),
         "BASE_URL": (env("BASE_URL") or "").rstrip("/"),
+        # Served under a path (https://example.org/microblog/): URL_PREFIX=/microblog, by default
+        # the path of BASE_URL. The proxy passes the whole path on (deployment/proxy.py).
+        "URL_PREFIX": normalise_prefix(env("URL_PREFIX") if env("URL_PREFIX") is not None
+                                       else urlsplit(env("BASE_URL") or "").path),
         "MAIL_SERVER": env("MAIL_SERVER") or "localhost",
         "MAIL_PORT": int(env("MAIL_PORT") or (465 if _bool(env("MAIL_USE_SSL")) else 25)),
         "MAIL_USE_TLS": _bool(env("MAIL_USE_TLS")),  # STARTTLS, required
