@@ -65,7 +65,7 @@ def from_environment(instance_path: str) -> dict:
         "TRANSLATOR_URL": env("TRANSLATOR_URL") or "",
         "TRANSLATOR_KEY": env("TRANSLATOR_KEY") or "",
         "TRANSLATOR_REGION": env("TRANSLATOR_REGION") or "",
-        "LOG_TO_STDOUT": _bool(env("LOG_TO_STDOUT")),
+        "LOG_TO_STDOUT": _bool(env("LOG_TO_STDOUT"), default=bool(env("DYNO"))),  # Heroku sets DYNO
         # Worker processes `python -m microblog.serve` keeps alive (Heroku sets WEB_CONCURRENCY).
         "WEB_CONCURRENCY": int(env("WEB_CONCURRENCY") or 1),
         # Identicons drawn by the site; "gravatar" sends each shown user's e-mail hash to gravatar.com.
