@@ -78,6 +78,11 @@ def from_environment(instance_path: str) -> dict:
         "JOBS_RETRY_SECONDS": float(env("JOBS_RETRY_SECONDS") or 30),
         "JOBS_MAX_ATTEMPTS": int(env("JOBS_MAX_ATTEMPTS") or 10),
         "SLOW_QUERY_SECONDS": float(env("SLOW_QUERY_SECONDS") or 0.5),
+        # PROFILE=1: a pyinstrument profile of each request slower than PROFILE_SECONDS, as HTML
+        # in PROFILE_DIR (deployment/profiling.py).
+        "PROFILE": _bool(env("PROFILE")),
+        "PROFILE_SECONDS": float(env("PROFILE_SECONDS") or 0.5),
+        "PROFILE_DIR": env("PROFILE_DIR") or str(Path(instance_path) / "profiles"),
         # Passing database trouble is a 503 after a few seconds, never a hung site.
         "DB_BUSY_TIMEOUT_MS": int(env("DB_BUSY_TIMEOUT_MS") or 5000),  # SQLite: wait for a writer
         "DB_STATEMENT_TIMEOUT_MS": int(env("DB_STATEMENT_TIMEOUT_MS") or 5000),  # PostgreSQL

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from typing import Any, AsyncIterator, Awaitable, Callable
 
 import asyncpg
-from quart import Quart, Response, current_app, g
+from quart import Quart, Response, current_app, g, has_request_context, request
 from sqlalchemy import DateTime, MetaData, TypeDecorator, event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -108,7 +108,15 @@ def _log_slow_queries(engine: Engine, threshold: float) -> None:
     def _end(conn, cursor, statement, parameters, context, executemany):
         elapsed = time.perf_counter() - context.microblog_query_start
         if elapsed >= threshold:
-            slow_query_log.warning("slow query (%.3fs): %s", elapsed, statement)
+            slow_query_log.warning("slow query (%.3fs) in %s: %s", elapsed, _where(), statement)
+
+
+def _where() -> str:
+    """The request a query ran for, by its route's pattern (never its URL: a reset token is a
+    password), else "no request" (a job, a command)."""
+    if not has_request_context():
+        return "no request"
+    return f"{request.method} {request.url_rule.rule if request.url_rule is not None else request.endpoint}"
 
 
 async def open_engine(app: Quart) -> None:

@@ -1,8 +1,8 @@
 """Running the site for real: under a path prefix behind a reverse proxy (proxy.py), static files
-cached by browsers (static.py)."""
+cached by browsers (static.py), slow requests profiled (profiling.py)."""
 from quart import Quart
 
-from . import static
+from . import profiling, static
 from .proxy import BehindProxy, normalise_prefix
 
 
@@ -10,3 +10,4 @@ def init_app(app: Quart) -> None:
     app.asgi_app = BehindProxy(app.asgi_app, normalise_prefix(app.config.get("URL_PREFIX")),
                                app.config["TRUSTED_PROXIES"] > 0)
     static.init_app(app)
+    profiling.init_app(app)
