@@ -11,7 +11,7 @@ from quart_auth import QuartAuth
 
 from . import accounts, avatars, db, deployment, errors, follows, i18n, jobs, logs, mail, posts, profiles, security
 from .cli import register_cli
-from .config import check_production_ready, from_environment
+from .config import check_production_ready, check_supported_database, from_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 FEATURES = (accounts, posts, follows, profiles, avatars, mail)
@@ -28,6 +28,7 @@ def create_app(config: dict | None = None) -> Quart:
     app.config.update(from_environment(app.instance_path))
     app.config.update(config or {})
     check_production_ready(app.config)
+    check_supported_database(app.config)
 
     QuartAuth(app)
     i18n.init_app(app)

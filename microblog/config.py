@@ -135,3 +135,17 @@ def check_production_ready(config: dict) -> None:
             "BASE_URL is not set. Set it to the address people use for this site, "
             "e.g. BASE_URL=https://example.org or BASE_URL=http://localhost:5000."
         )
+
+
+SUPPORTED_DATABASES = ("sqlite", "postgresql")
+
+
+def check_supported_database(config: dict) -> None:
+    """SQLite and PostgreSQL only: anything else is refused at start, in one clear line, rather
+    than failing later in a migration or a request (MySQL/MariaDB: see docs/vps.md)."""
+    url = config["DATABASE_URL"]
+    backend = url.split(":", 1)[0].split("+", 1)[0].lower()
+    if backend not in SUPPORTED_DATABASES:
+        raise RuntimeError(
+            f"DATABASE_URL names a {backend} database, which microblog does not support. It runs on "
+            "SQLite (sqlite:///path/to/file.sqlite) and PostgreSQL (postgresql://user@host/name).")
