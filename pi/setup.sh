@@ -8,7 +8,10 @@
 # database in WAL mode and migrated, compiled translations, the unit and proxy configs rendered
 # into instance/deploy/) and says what is left for root. Settings (environment):
 #   APP_DIR       the checkout (default: the folder above this script)
-#   BASE_URL      the address people use, with the prefix (default http://<hostname>.local/microblog)
+#   BASE_URL      the address people use, with the prefix (default http://<hostname>.local/microblog);
+#                 without a path (https://example.org) the site is served at the root (a VPS)
+#   DATABASE_URL  written to a new .env (default: SQLite in instance/, in WAL mode)
+#   WEB_CONCURRENCY  worker processes in the unit (default 1: a Pi; a VPS: more, docs/vps.md)
 #   SERVICE_USER  the system user the service runs as (default microblog)
 #   PORT          where the app listens on 127.0.0.1 for the proxy (default 5000)
 #   VENV          the virtualenv (default $APP_DIR/venv; an existing one is reused)
@@ -25,6 +28,8 @@ VENV=${VENV:-$APP_DIR/venv}
 PYTHON=${PYTHON:-python3}
 PREFIX=/$(printf '%s' "$BASE_URL" | sed -E 's#^[a-z]+://[^/]*/?##')
 PREFIX=${PREFIX%/}
+DOMAIN=$(printf '%s' "$BASE_URL" | sed -E 's#^[a-z]+://([^/:]*).*#\1#')
+WORKERS=${WEB_CONCURRENCY:-1}
 # SETUP_WITHOUT_ROOT=1: only what needs no root, even as root (the tests run it so).
 AS_ROOT=$([ "$(id -u)" = 0 ] && [ -z "${SETUP_WITHOUT_ROOT:-}" ] && echo yes || echo no)
 
@@ -32,8 +37,9 @@ say() { printf '==> %s\n' "$*"; }
 fail() { printf 'setup: %s\n' "$*" >&2; exit 1; }
 
 [ -f "$APP_DIR/microblog/__init__.py" ] || fail "$APP_DIR is not a microblog checkout (set APP_DIR)"
-[ "$PREFIX" != / ] || fail "BASE_URL needs a path, e.g. http://raspberrypi.local/microblog (the proxy configs serve the site under it)"
-[[ "$PREFIX" =~ ^/[A-Za-z0-9._~/-]+$ ]] || fail "BASE_URL's path must be plain letters, digits and - . _ ~ /"
+[ "$PREFIX" != / ] || PREFIX=
+[[ -z "$PREFIX" || "$PREFIX" =~ ^/[A-Za-z0-9._~/-]+$ ]] || fail "BASE_URL's path must be plain letters, digits and - . _ ~ /"
+[[ "$WORKERS" =~ ^[1-9][0-9]?$ ]] || fail "WEB_CONCURRENCY must be a number of workers (1-99)"
 cd "$APP_DIR"
 
 if [ "$AS_ROOT" = yes ]; then
@@ -60,19 +66,29 @@ BASE_URL=$BASE_URL
 TRUSTED_PROXIES=1
 # 0 for plain http on a home network (browsers never send Secure cookies over http).
 SECURE_COOKIES=$secure_cookies
-DATABASE_URL=sqlite+aiosqlite:///$APP_DIR/instance/microblog.sqlite
+DATABASE_URL=${DATABASE_URL:-sqlite+aiosqlite:///$APP_DIR/instance/microblog.sqlite}
 ENV
     )
 else
     say "keeping the existing .env"
 fi
 
+# The database is the service user's (its SQLite file, or its PostgreSQL role by peer authentication).
+if [ "$AS_ROOT" = yes ]; then
+    say "handing $APP_DIR/instance and .env to $SERVICE_USER"
+    chown -R "$SERVICE_USER:$SERVICE_USER" instance
+    chown "root:$SERVICE_USER" .env && chmod 640 .env
+    as_service() { runuser -u "$SERVICE_USER" -- "$@"; }
+else
+    as_service() { "$@"; }
+fi
+
 say "database: migrations"
-"$VENV/bin/python" -m quart --app microblog db upgrade
-database=$(sed -n 's#^DATABASE_URL=sqlite+aiosqlite:///##p' .env)
+as_service "$VENV/bin/python" -m quart --app microblog db upgrade
+database=$(sed -n -E 's#^DATABASE_URL=sqlite(\+aiosqlite)?:///##p' .env)
 if [ -n "$database" ]; then
     say "database: SQLite in WAL mode ($database)"
-    "$VENV/bin/python" - "$database" <<'PY'
+    as_service "$VENV/bin/python" - "$database" <<'PY'
 import sqlite3, sys
 mode = sqlite3.connect(sys.argv[1]).execute("PRAGMA journal_mode=WAL").fetchone()[0]
 assert mode == "wal", mode
@@ -83,15 +99,16 @@ say "translations"
 "$VENV/bin/python" -m quart --app microblog translate compile
 
 say "rendering the systemd unit and the proxy configs into instance/deploy/"
-for file in microblog.service nginx.conf lighttpd.conf; do
+# Under a prefix (a Pi): nginx.conf or lighttpd.conf; at the root with https (a VPS): nginx-tls.conf.
+configs=$([ -n "$PREFIX" ] && echo "nginx.conf lighttpd.conf" || echo "nginx-tls.conf")
+for file in microblog.service $configs; do
     sed -e "s#@APP_DIR@#$APP_DIR#g" -e "s#@VENV@#$VENV#g" -e "s#@USER@#$SERVICE_USER#g" -e "s#@PORT@#$PORT#g" \
-        -e "s#@PREFIX@#$PREFIX#g" "pi/$file" > "instance/deploy/$file"
+        -e "s#@PREFIX@#$PREFIX#g" -e "s#@DOMAIN@#$DOMAIN#g" -e "s#WEB_CONCURRENCY=1 #WEB_CONCURRENCY=$WORKERS #" \
+        "pi/$file" > "instance/deploy/$file"
 done
 
 if [ "$AS_ROOT" = yes ]; then
-    say "handing $APP_DIR/instance and .env to $SERVICE_USER"
     chown -R "$SERVICE_USER:$SERVICE_USER" instance
-    chown "root:$SERVICE_USER" .env && chmod 640 .env
     install -m 644 instance/deploy/microblog.service /etc/systemd/system/microblog.service
     if [ -d /run/systemd/system ]; then
         say "starting the service"
@@ -101,8 +118,7 @@ if [ "$AS_ROOT" = yes ]; then
     fi
     cat <<DONE
 Done. The app listens on 127.0.0.1:$PORT. Put a proxy in front (pi/README.md):
-  nginx:    cp instance/deploy/nginx.conf /etc/nginx/sites-available/microblog
-  lighttpd: cp instance/deploy/lighttpd.conf /etc/lighttpd/conf-available/50-microblog.conf
+  $(ls instance/deploy/ | grep -v service | sed 's#^#instance/deploy/#' | tr '\n' ' ')
 DONE
 else
     cat <<DONE
@@ -110,7 +126,7 @@ Done without root. Left for root (sudo):
   - the system user: useradd --system --user-group --home-dir $APP_DIR/instance --no-create-home --shell /usr/sbin/nologin $SERVICE_USER
   - chown -R $SERVICE_USER:$SERVICE_USER $APP_DIR/instance; chown root:$SERVICE_USER $APP_DIR/.env; chmod 640 $APP_DIR/.env
   - install -m 644 $APP_DIR/instance/deploy/microblog.service /etc/systemd/system/ && systemctl enable --now microblog
-  - the proxy config: instance/deploy/nginx.conf or instance/deploy/lighttpd.conf (pi/README.md)
+  - the proxy config: $(ls instance/deploy/ | grep -v service | sed 's#^#instance/deploy/#' | tr '\n' ' ')(pi/README.md, docs/vps.md)
 Or run this script again as root.
 DONE
 fi

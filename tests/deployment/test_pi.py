@@ -2,28 +2,19 @@
 it renders verified, and the app started as the unit says behind nginx and lighttpd configured
 as pi/ says: static files from the proxy with long cache headers, the rest from the app."""
 import re
-import shlex
 import sqlite3
 import subprocess
 from pathlib import Path
 
-import httpx
 import pytest
 from alembic.script import ScriptDirectory
 
-from helpers import form_action, parse
 from microblog.cli import alembic_config
-from .support import clean_environment, copy_checkout, debian_tool, free_port, make_venv, stop, wait_for_port
+
+from .support import (check_served, copy_checkout, debian_tool, free_port, make_venv, nginx_main_config, run_setup,
+                      settings, start_as_the_unit_says, stop, wait_for_port)
 
 BASE_URL = "http://pi.local/microblog"
-
-
-def run_setup(app_dir: Path, port: int) -> subprocess.CompletedProcess:
-    env = clean_environment(BASE_URL=BASE_URL, PORT=str(port), SETUP_WITHOUT_ROOT="1")
-    result = subprocess.run(["bash", str(app_dir / "pi" / "setup.sh")], cwd="/", env=env,
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result
 
 
 @pytest.fixture(scope="module")
@@ -32,13 +23,8 @@ def pi(tmp_path_factory):
     app_dir = copy_checkout(tmp_path_factory.mktemp("pi") / "microblog")
     make_venv(app_dir / "venv")
     port = free_port()
-    first = run_setup(app_dir, port)
+    first = run_setup(app_dir, port, BASE_URL=BASE_URL)
     return app_dir, port, first
-
-
-def settings(app_dir: Path) -> dict:
-    return dict(line.split("=", 1) for line in (app_dir / ".env").read_text().splitlines()
-                if line and not line.startswith("#"))
 
 
 def test_setup_makes_a_working_instance(pi):
@@ -62,7 +48,7 @@ def test_setup_makes_a_working_instance(pi):
 def test_setup_again_keeps_the_secret_key_and_the_data(pi):
     app_dir, port, _ = pi
     before = settings(app_dir)["SECRET_KEY"]
-    again = run_setup(app_dir, port)
+    again = run_setup(app_dir, port, BASE_URL=BASE_URL)
     assert "keeping the existing .env" in again.stdout
     assert settings(app_dir)["SECRET_KEY"] == before
 
@@ -80,14 +66,8 @@ def test_the_unit_passes_systemd_analyze_verify(pi):
 def app_server(pi, tmp_path_factory):
     """The app started exactly as the rendered unit's ExecStart says, in its WorkingDirectory."""
     app_dir, port, _ = pi
-    unit = (app_dir / "instance" / "deploy" / "microblog.service").read_text()
-    command = shlex.split(re.search(r"^ExecStart=(.*)$", unit, re.M).group(1))
-    environment = dict(item.split("=", 1) for item in
-                       shlex.split(re.search(r"^Environment=(.*)$", unit, re.M).group(1)))
     log = tmp_path_factory.mktemp("pi-log") / "app.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(command, cwd=app_dir, env=clean_environment(**environment),
-                                   stdout=out, stderr=subprocess.STDOUT)
+    process = start_as_the_unit_says(app_dir, log)
     try:
         wait_for_port(port, process, log=log)
         yield app_dir, port
@@ -95,60 +75,17 @@ def app_server(pi, tmp_path_factory):
         stop(process)
 
 
-def check_served(proxy_port: int) -> None:
-    base = f"http://127.0.0.1:{proxy_port}"
-    with httpx.Client(base_url=base, timeout=10) as client:
-        bare = client.get("/microblog")
-        assert bare.status_code in (301, 308) and bare.headers["Location"].endswith("/microblog/")
-        page = client.get("/microblog/auth/login")
-        assert page.status_code == 200
-        assert "Content-Security-Policy" in page.headers  # from the app
-        root = parse(page.text)
-        assert form_action(page.text, "nickname").startswith("/microblog/auth/login")
-        stylesheet = next(e["href"] for e in root.find_all("link") if e.get("rel") == "stylesheet")
-        assert stylesheet.startswith("/microblog/static/") and "?v=" in stylesheet
-        static = client.get(stylesheet)
-        assert static.status_code == 200 and static.text.strip()
-        assert "Content-Security-Policy" not in static.headers  # from the proxy, not the app
-        assert static.headers["Cache-Control"] == "public, max-age=31536000, immutable"
-        assert "css" in static.headers["Content-Type"]
-        unversioned = client.get(stylesheet.split("?")[0])
-        assert unversioned.headers["Cache-Control"] == "public, no-cache"
-        assert client.get(stylesheet.split("?")[0], headers={"If-None-Match": unversioned.headers["ETag"]}).status_code == 304
-        # The app sees the proxy's X-Forwarded-For (TRUSTED_PROXIES=1): a registration works.
-        assert client.get("/microblog/auth/register").status_code == 200
-
-
 def test_nginx_serves_static_files_and_proxies_the_rest(app_server, tmp_path):
     app_dir, app_port = app_server
-    nginx = debian_tool("nginx", "nginx")
     port = free_port()
     site = (app_dir / "instance" / "deploy" / "nginx.conf").read_text()
     site = site.replace("listen 80 default_server;", f"listen 127.0.0.1:{port} default_server;")
     site = site.replace("listen [::]:80 default_server;", "")
-    (tmp_path / "site.conf").write_text(site)
-    temp = {name: tmp_path / name for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi")}
-    (tmp_path / "nginx.conf").write_text(f"""
-user root;
-pid {tmp_path}/nginx.pid;
-error_log {tmp_path}/error.log;
-events {{ worker_connections 64; }}
-http {{
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
-    access_log off;
-    client_body_temp_path {temp['body']}; proxy_temp_path {temp['proxy']};
-    fastcgi_temp_path {temp['fastcgi']}; uwsgi_temp_path {temp['uwsgi']}; scgi_temp_path {temp['scgi']};
-    include {tmp_path}/site.conf;
-}}
-""")
-    command = [nginx, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")]
-    checked = subprocess.run([*command, "-t"], capture_output=True, text=True, timeout=30)
-    assert checked.returncode == 0, checked.stderr
+    command = nginx_main_config(tmp_path, site)
     process = subprocess.Popen([*command, "-g", "daemon off;"], stderr=subprocess.DEVNULL)
     try:
         wait_for_port(port, process)
-        check_served(port)
+        check_served(f"http://127.0.0.1:{port}")
     finally:
         stop(process)
 
@@ -174,6 +111,6 @@ include "{tmp_path}/site.conf"
     process = subprocess.Popen([*command, "-D"], stderr=subprocess.DEVNULL)
     try:
         wait_for_port(port, process)
-        check_served(port)
+        check_served(f"http://127.0.0.1:{port}")
     finally:
         stop(process)
