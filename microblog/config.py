@@ -12,12 +12,17 @@ DEV_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production"
 
 
 def normalise_database_url(url: str) -> str:
-    """Accept Heroku-style `postgres://` URLs and plain `postgresql://` ones for asyncpg."""
+    """Accept Heroku-style `postgres://` URLs and plain `postgresql://` ones for asyncpg, and
+    `mysql://`/`mariadb://` for asyncmy (in utf8mb4: every character, emoji too)."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
             return "postgresql+asyncpg://" + url[len(prefix):]
     if url.startswith("sqlite://") and not url.startswith("sqlite+aiosqlite://"):
         return "sqlite+aiosqlite://" + url[len("sqlite://"):]
+    for prefix in ("mysql://", "mariadb://", "mysql+asyncmy://", "mariadb+asyncmy://"):
+        if url.startswith(prefix):
+            url = "mysql+asyncmy://" + url[len(prefix):]
+            return url if "charset=" in url else url + ("&" if "?" in url else "?") + "charset=utf8mb4"
     return url
 
 
@@ -137,15 +142,16 @@ def check_production_ready(config: dict) -> None:
         )
 
 
-SUPPORTED_DATABASES = ("sqlite", "postgresql")
+SUPPORTED_DATABASES = ("sqlite", "postgresql", "mysql")  # mysql: MariaDB 10.6+ (and MySQL 8) via asyncmy
 
 
 def check_supported_database(config: dict) -> None:
-    """SQLite and PostgreSQL only: anything else is refused at start, in one clear line, rather
-    than failing later in a migration or a request (MySQL/MariaDB: see docs/vps.md)."""
+    """SQLite, PostgreSQL and MariaDB only: anything else is refused at start, in one clear line,
+    rather than failing later in a migration or a request."""
     url = config["DATABASE_URL"]
     backend = url.split(":", 1)[0].split("+", 1)[0].lower()
     if backend not in SUPPORTED_DATABASES:
         raise RuntimeError(
             f"DATABASE_URL names a {backend} database, which microblog does not support. It runs on "
-            "SQLite (sqlite:///path/to/file.sqlite) and PostgreSQL (postgresql://user@host/name).")
+            "SQLite (sqlite:///path/to/file.sqlite), PostgreSQL (postgresql://user@host/name) and "
+            "MariaDB (mariadb://user@host/name).")

@@ -17,13 +17,15 @@ from typing import Any, AsyncIterator, Awaitable, Callable
 
 import asyncpg
 from quart import Quart, Response, current_app, g, has_request_context, request
-from sqlalchemy import DateTime, MetaData, TypeDecorator, event
+from sqlalchemy import DateTime, MetaData, TypeDecorator, event, insert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError, TimeoutError as SQLAlchemyTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
+
+from . import mariadb
 
 log = logging.getLogger("microblog.db")
 slow_query_log = logging.getLogger("microblog.slow_query")
@@ -47,7 +49,7 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             raise ValueError("naive datetime given; use timezone-aware UTC datetimes")
         value = value.astimezone(timezone.utc)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        return value.replace(tzinfo=None) if dialect.name in ("sqlite", mariadb.DIALECT) else value
 
     def process_result_value(self, value, dialect):
         if value is None:
@@ -78,6 +80,10 @@ def make_engine(url: str, slow_query_seconds: float | None = None, *, busy_timeo
     if url.startswith("sqlite"):
         engine = create_async_engine(url, **options)
         event.listen(engine.sync_engine, "connect", partial(_sqlite_pragmas, busy_timeout_ms=busy_timeout_ms))
+    elif url.startswith("mysql"):
+        engine = create_async_engine(url, pool_pre_ping=True, pool_timeout=pool_timeout, pool_recycle=3600,
+                                     isolation_level="READ COMMITTED", **options)
+        mariadb.configure(engine, statement_timeout_ms, lock_timeout_ms)
     else:
         settings = {name: str(value) for name, value in (
             ("statement_timeout", statement_timeout_ms), ("lock_timeout", lock_timeout_ms)) if value}
@@ -180,6 +186,8 @@ async def rollback(session: AsyncSession) -> None:
 def insert_or_ignore(db: AsyncSession, target):
     """INSERT … ON CONFLICT DO NOTHING: a row that already exists (or is being inserted by a
     concurrent request) is quietly not inserted, and the transaction goes on unharmed."""
+    if db.bind.dialect.name == mariadb.DIALECT:
+        return insert(target).prefix_with("IGNORE")
     dialect_insert = sqlite_insert if db.bind.dialect.name == "sqlite" else postgresql_insert
     return dialect_insert(target).on_conflict_do_nothing()
 
@@ -232,9 +240,11 @@ async def _close(session: AsyncSession) -> None:
         log.warning("could not close a database session cleanly: %s", error)
 
 
+# asyncmy's errors reach here wrapped in SQLAlchemy's (not imported: a worker on SQLite or
+# PostgreSQL need not load the MariaDB driver).
 DATABASE_ERRORS = (SQLAlchemyError, sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError)
 BUSY_SIGNS = ("database is locked", "statement timeout", "lock timeout", "canceling statement",
-              "queuepool limit", "connection timed out")
+              "queuepool limit", "connection timed out", *mariadb.ERROR_SIGNS_BUSY)
 
 
 def unavailability(error: BaseException | None) -> str | None:
@@ -250,7 +260,8 @@ def unavailability(error: BaseException | None) -> str | None:
         if any(sign in text for sign in BUSY_SIGNS) or isinstance(error, (TimeoutError, SQLAlchemyTimeout)):
             return "busy"
         if isinstance(error, OSError) or "unable to open database file" in text or getattr(
-                error, "connection_invalidated", False) or "connection was closed" in text:
+                error, "connection_invalidated", False) or "connection was closed" in text or any(
+                sign in text for sign in mariadb.ERROR_SIGNS_UNREACHABLE):
             return "unreachable"
         error = error.__cause__ or error.__context__ or getattr(error, "orig", None)
     return None
