@@ -8,10 +8,10 @@ from pathlib import Path
 
 from quart_auth import QuartAuth
 
-from . import (accounts, avatars, db, errors, follows, i18n, jobs, logs, mail, posts, profiles, security,
-               translate)
+from . import (accounts, avatars, db, deployment, errors, follows, i18n, jobs, logs, mail, posts, profiles,
+               security, translate)
 from .cli import register_cli
-from .config import check_production_ready, from_environment
+from .config import check_production_ready, check_supported_database, from_environment
 from .web import App
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +29,7 @@ def create_app(config: dict | None = None) -> App:
     app.config.update(from_environment(app.instance_path))
     app.config.update(config or {})
     check_production_ready(app.config)
+    check_supported_database(app.config)
 
     QuartAuth(app)
     i18n.init_app(app)
@@ -37,6 +38,7 @@ def create_app(config: dict | None = None) -> App:
     for feature in FEATURES:  # accounts first: a CSRF refusal still knows who is logged in
         feature.init_app(app)
     security.init_app(app)
+    deployment.init_app(app)
     errors.init_app(app)
     register_cli(app)
 

@@ -2,18 +2,27 @@
 import os
 from pathlib import Path
 
+from urllib.parse import urlsplit
+
 from dotenv import load_dotenv
+
+from .deployment.proxy import normalise_prefix
 
 DEV_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production"
 
 
 def normalise_database_url(url: str) -> str:
-    """Accept Heroku-style `postgres://` URLs and plain `postgresql://` ones for asyncpg."""
+    """Accept Heroku-style `postgres://` URLs and plain `postgresql://` ones for asyncpg, and
+    `mysql://`/`mariadb://` for asyncmy (in utf8mb4: every character, emoji too)."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
             return "postgresql+asyncpg://" + url[len(prefix):]
     if url.startswith("sqlite://") and not url.startswith("sqlite+aiosqlite://"):
         return "sqlite+aiosqlite://" + url[len("sqlite://"):]
+    for prefix in ("mysql://", "mariadb://", "mysql+asyncmy://", "mariadb+asyncmy://"):
+        if url.startswith(prefix):
+            url = "mysql+asyncmy://" + url[len(prefix):]
+            return url if "charset=" in url else url + ("&" if "?" in url else "?") + "charset=utf8mb4"
     return url
 
 
@@ -39,6 +48,10 @@ def from_environment(instance_path: str) -> dict:
         "DATABASE_URL": normalise_database_url(env("DATABASE_URL") or default_db),
         "POSTS_PER_PAGE": int(env("POSTS_PER_PAGE") or 25),
         "BASE_URL": (env("BASE_URL") or "").rstrip("/"),
+        # Served under a path (https://example.org/microblog/): URL_PREFIX=/microblog, by default
+        # the path of BASE_URL. The proxy passes the whole path on (deployment/proxy.py).
+        "URL_PREFIX": normalise_prefix(env("URL_PREFIX") if env("URL_PREFIX") is not None
+                                       else urlsplit(env("BASE_URL") or "").path),
         "MAIL_SERVER": env("MAIL_SERVER") or "localhost",
         "MAIL_PORT": int(env("MAIL_PORT") or (465 if _bool(env("MAIL_USE_SSL")) else 25)),
         "MAIL_USE_TLS": _bool(env("MAIL_USE_TLS")),  # STARTTLS, required
@@ -60,7 +73,7 @@ def from_environment(instance_path: str) -> dict:
         "TRANSLATOR_TIMEOUT": float(env("TRANSLATOR_TIMEOUT") or 10),  # seconds per call
         # Translations a reader may ask of the provider per hour (those already kept are free).
         "TRANSLATIONS_PER_HOUR": int(env("TRANSLATIONS_PER_HOUR") or 30),
-        "LOG_TO_STDOUT": _bool(env("LOG_TO_STDOUT")),
+        "LOG_TO_STDOUT": _bool(env("LOG_TO_STDOUT"), default=bool(env("DYNO"))),  # Heroku sets DYNO
         # A line per request (Hypercorn's access log): the reverse proxy or platform in front
         # usually keeps one already.
         "ACCESS_LOG": _bool(env("ACCESS_LOG")),
@@ -76,6 +89,11 @@ def from_environment(instance_path: str) -> dict:
         "JOBS_RETRY_SECONDS": float(env("JOBS_RETRY_SECONDS") or 30),
         "JOBS_MAX_ATTEMPTS": int(env("JOBS_MAX_ATTEMPTS") or 10),
         "SLOW_QUERY_SECONDS": float(env("SLOW_QUERY_SECONDS") or 0.5),
+        # PROFILE=1: a pyinstrument profile of each request slower than PROFILE_SECONDS, as HTML
+        # in PROFILE_DIR (deployment/profiling.py).
+        "PROFILE": _bool(env("PROFILE")),
+        "PROFILE_SECONDS": float(env("PROFILE_SECONDS") or 0.5),
+        "PROFILE_DIR": env("PROFILE_DIR") or str(Path(instance_path) / "profiles"),
         # Passing database trouble is a 503 after a few seconds, never a hung site.
         "DB_BUSY_TIMEOUT_MS": int(env("DB_BUSY_TIMEOUT_MS") or 5000),  # SQLite: wait for a writer
         "DB_STATEMENT_TIMEOUT_MS": int(env("DB_STATEMENT_TIMEOUT_MS") or 5000),  # PostgreSQL
@@ -130,3 +148,18 @@ def check_production_ready(config: dict) -> None:
             "BASE_URL is not set. Set it to the address people use for this site, "
             "e.g. BASE_URL=https://example.org or BASE_URL=http://localhost:5000."
         )
+
+
+SUPPORTED_DATABASES = ("sqlite", "postgresql", "mysql")  # mysql: MariaDB 10.6+ (and MySQL 8) via asyncmy
+
+
+def check_supported_database(config: dict) -> None:
+    """SQLite, PostgreSQL and MariaDB only: anything else is refused at start, in one clear line,
+    rather than failing later in a migration or a request."""
+    url = config["DATABASE_URL"]
+    backend = url.split(":", 1)[0].split("+", 1)[0].lower()
+    if backend not in SUPPORTED_DATABASES:
+        raise RuntimeError(
+            f"DATABASE_URL names a {backend} database, which microblog does not support. It runs on "
+            "SQLite (sqlite:///path/to/file.sqlite), PostgreSQL (postgresql://user@host/name) and "
+            "MariaDB (mariadb://user@host/name).")

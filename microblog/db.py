@@ -16,8 +16,8 @@ from datetime import datetime, timezone
 from typing import Any, AsyncIterator, Awaitable, Callable
 
 import asyncpg
-from quart import Quart, Response, current_app, g
-from sqlalchemy import DateTime, MetaData, TypeDecorator, event
+from quart import Quart, Response, current_app, g, has_request_context, request
+from sqlalchemy import DateTime, MetaData, TypeDecorator, event, insert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError, TimeoutError as SQLAlchemyTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
+from . import mariadb
 from .writers import queue_writers
 
 log = logging.getLogger("microblog.db")
@@ -49,7 +50,7 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             raise ValueError("naive datetime given; use timezone-aware UTC datetimes")
         value = value.astimezone(timezone.utc)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        return value.replace(tzinfo=None) if dialect.name in ("sqlite", mariadb.DIALECT) else value
 
     def process_result_value(self, value, dialect):
         if value is None:
@@ -81,6 +82,10 @@ def make_engine(url: str, slow_query_seconds: float | None = None, *, busy_timeo
         engine = create_async_engine(url, **options)
         event.listen(engine.sync_engine, "connect", partial(_sqlite_pragmas, busy_timeout_ms=busy_timeout_ms))
         queue_writers(engine.sync_engine, busy_timeout_ms)
+    elif url.startswith("mysql"):
+        engine = create_async_engine(url, pool_pre_ping=True, pool_timeout=pool_timeout, pool_recycle=3600,
+                                     isolation_level="READ COMMITTED", **options)
+        mariadb.configure(engine, statement_timeout_ms, lock_timeout_ms)
     else:
         # asyncpg prepares every statement; after five runs PostgreSQL would switch to a generic
         # plan, which for a timeline sorts every post of everyone followed (ten times slower for
@@ -115,7 +120,15 @@ def _log_slow_queries(engine: Engine, threshold: float) -> None:
     def _end(conn, cursor, statement, parameters, context, executemany):
         elapsed = time.perf_counter() - context.microblog_query_start
         if elapsed >= threshold:
-            slow_query_log.warning("slow query (%.3fs): %s", elapsed, statement)
+            slow_query_log.warning("slow query (%.3fs) in %s: %s", elapsed, _where(), statement)
+
+
+def _where() -> str:
+    """The request a query ran for, by its route's pattern (never its URL: a reset token is a
+    password), else "no request" (a job, a command)."""
+    if not has_request_context():
+        return "no request"
+    return f"{request.method} {request.url_rule.rule if request.url_rule is not None else request.endpoint}"
 
 
 async def open_engine(app: Quart) -> None:
@@ -179,6 +192,8 @@ async def rollback(session: AsyncSession) -> None:
 def insert_or_ignore(db: AsyncSession, target):
     """INSERT … ON CONFLICT DO NOTHING: a row that already exists (or is being inserted by a
     concurrent request) is quietly not inserted, and the transaction goes on unharmed."""
+    if db.bind.dialect.name == mariadb.DIALECT:
+        return insert(target).prefix_with("IGNORE")
     dialect_insert = sqlite_insert if db.bind.dialect.name == "sqlite" else postgresql_insert
     return dialect_insert(target).on_conflict_do_nothing()
 
@@ -231,9 +246,11 @@ async def _close(session: AsyncSession) -> None:
         log.warning("could not close a database session cleanly: %s", error)
 
 
+# asyncmy's errors reach here wrapped in SQLAlchemy's (not imported: a worker on SQLite or
+# PostgreSQL need not load the MariaDB driver).
 DATABASE_ERRORS = (SQLAlchemyError, sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError)
 BUSY_SIGNS = ("database is locked", "statement timeout", "lock timeout", "canceling statement",
-              "queuepool limit", "connection timed out")
+              "queuepool limit", "connection timed out", *mariadb.ERROR_SIGNS_BUSY)
 
 
 def unavailability(error: BaseException | None) -> str | None:
@@ -249,7 +266,8 @@ def unavailability(error: BaseException | None) -> str | None:
         if any(sign in text for sign in BUSY_SIGNS) or isinstance(error, (TimeoutError, SQLAlchemyTimeout)):
             return "busy"
         if isinstance(error, OSError) or "unable to open database file" in text or getattr(
-                error, "connection_invalidated", False) or "connection was closed" in text:
+                error, "connection_invalidated", False) or "connection was closed" in text or any(
+                sign in text for sign in mariadb.ERROR_SIGNS_UNREACHABLE):
             return "unreachable"
         error = error.__cause__ or error.__context__ or getattr(error, "orig", None)
     return None

@@ -99,7 +99,7 @@ def _page_to_return_to() -> str:
     """The page to come back to after logging in. For htmx and form posts it is the page the
     request came from: the request's own URL may be a POST-only action."""
     if request.method == "GET" and not is_htmx():
-        return request.full_path.rstrip("?")
+        return request.script_root + request.full_path.rstrip("?")  # the prefix the site is served under too
     came_from = request.headers.get("HX-Current-URL") if is_htmx() else request.referrer
     return same_site_path(came_from) or url_for("posts.index")
 

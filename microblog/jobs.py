@@ -90,19 +90,23 @@ def _due(now: datetime):
 
 async def claim(db: AsyncSession, lease_seconds: float) -> Job | None:
     """Take the next due job (committed at once), or None. Two runners never take the same one:
-    PostgreSQL skips rows another runner has locked; SQLite runs one writer at a time."""
+    PostgreSQL and MariaDB skip rows another runner has locked; SQLite runs one writer at a time."""
     now = utcnow()
     if await db.scalar(select(Job.id).where(*_due(now)).limit(1)) is None:
         await db.rollback()
         return None  # the common case costs one read, not a write
     due = select(Job.id).where(*_due(now)).order_by(Job.run_after, Job.id).limit(1)
-    if db.bind.dialect.name == "postgresql":
+    if db.bind.dialect.name != "sqlite":
         due = due.with_for_update(skip_locked=True)
-    job_id = await db.scalar(
-        update(Job).where(Job.id == due.scalar_subquery())
-        .values(state=RUNNING, attempts=Job.attempts + 1, updated_at=now,
-                run_after=now + timedelta(seconds=lease_seconds))
-        .returning(Job.id).execution_options(synchronize_session=False))
+    take = update(Job).values(state=RUNNING, attempts=Job.attempts + 1, updated_at=now,
+                              run_after=now + timedelta(seconds=lease_seconds))
+    if db.bind.dialect.name == "mysql":  # MariaDB: no UPDATE … RETURNING, no subquery on the updated table
+        job_id = await db.scalar(due)  # locked (FOR UPDATE) until the commit below
+        if job_id is not None:
+            await db.execute(take.where(Job.id == job_id).execution_options(synchronize_session=False))
+    else:
+        job_id = await db.scalar(take.where(Job.id == due.scalar_subquery())
+                                 .returning(Job.id).execution_options(synchronize_session=False))
     await db.commit()
     return await db.get(Job, job_id, populate_existing=True) if job_id is not None else None
 

@@ -216,10 +216,13 @@ async def alice_client(client, alice):
 
 
 async def make_posting_fail(db) -> None:
-    """A real database failure on insert (a trigger that raises, on SQLite and PostgreSQL)."""
+    """A real database failure on insert (a trigger that raises, on SQLite, PostgreSQL and MariaDB)."""
     if db.bind.dialect.name == "sqlite":
         await db.execute(text(
             "CREATE TRIGGER fail_posts BEFORE INSERT ON post BEGIN SELECT RAISE(ABORT, 'boom'); END"))
+    elif db.bind.dialect.name == "mysql":
+        await db.execute(text(
+            "CREATE TRIGGER fail_posts BEFORE INSERT ON post FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'boom'"))
     else:
         await db.execute(text(
             "CREATE FUNCTION fail_posts() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'boom'; END $$ "

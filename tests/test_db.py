@@ -74,6 +74,8 @@ async def make_commits_fail(app, db) -> None:
     """The request's COMMIT itself fails, as a full disk or a deferred constraint makes it fail:
     a real constraint checked at COMMIT on each database (a deferred constraint trigger on
     PostgreSQL; on SQLite a dangling foreign key with foreign keys deferred to the commit)."""
+    if db.bind.dialect.name == "mysql":
+        pytest.skip("MariaDB checks every constraint at once: nothing can make its COMMIT fail on demand")
     if db.bind.dialect.name == "postgresql":
         await db.execute(text("CREATE FUNCTION refuse_at_commit() RETURNS trigger AS $$ "
                               "BEGIN RAISE EXCEPTION 'refused at commit'; END $$ LANGUAGE plpgsql"))

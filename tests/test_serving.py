@@ -16,7 +16,7 @@ from conftest import free_port
 from helpers import input_value
 
 ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = ROOT / "venv" / "bin"
+VENV_BIN = Path(sys.executable).parent  # the venv running the tests (a worktree has none of its own)
 
 
 def procfile() -> dict[str, str]:

@@ -95,6 +95,8 @@ async def test_a_database_locked_elsewhere_is_a_503_after_a_short_wait(database_
         async with engine.connect() as holder:
             if engine.dialect.name == "sqlite":
                 await holder.exec_driver_sql("BEGIN IMMEDIATE")
+            elif engine.dialect.name == "mysql":
+                await holder.exec_driver_sql("LOCK TABLES post WRITE")
             else:
                 await holder.exec_driver_sql("BEGIN")
                 await holder.exec_driver_sql("LOCK TABLE post IN ACCESS EXCLUSIVE MODE")
@@ -106,6 +108,8 @@ async def test_a_database_locked_elsewhere_is_a_503_after_a_short_wait(database_
             assert response.status_code == 503 and BUSY in await text_of(response)
             if engine.dialect.name == "sqlite":
                 assert (await client.get("/index")).status_code == 200
+            if engine.dialect.name == "mysql":
+                await holder.exec_driver_sql("UNLOCK TABLES")
             await holder.rollback()
         await engine.dispose()
         assert (await post(client, "/post", {"post": "after the lock"})).status_code == 303

@@ -72,8 +72,13 @@ class LoginSession(Base):
 
     @classmethod
     async def _delete_skipping_locked(cls, db: AsyncSession, ids) -> None:
-        if db.bind.dialect.name == "postgresql":
+        if db.bind.dialect.name != "sqlite":
             ids = ids.with_for_update(skip_locked=True)
+        if db.bind.dialect.name == "mysql":  # MariaDB: no LIMIT/OFFSET subquery on the table deleted from
+            ids = list(await db.scalars(ids))
+            if ids:
+                await db.execute(delete(cls).where(cls.id.in_(ids)))
+            return
         await db.execute(delete(cls).where(cls.id.in_(ids.scalar_subquery())))
 
     @classmethod

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from quart import current_app
 from sqlalchemy import Integer, String, case, delete, literal, or_, update
+from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -108,19 +109,24 @@ class Throttle(Base):
         wait, when)."""
         for _retry in range(3):
             now = utcnow()
+            stale = cls.last_attempt < now - policy.forget_after
+            failures = case((stale, 1), else_=cls.failures + 1)
+            # In this order: MariaDB's SET sees the columns already set before it (the others,
+            # the row as it was).
+            take = update(cls).where(cls.key == key, or_(cls.next_allowed <= now, stale)).ordered_values(
+                (cls.next_allowed, case((failures >= policy.free, literal(now + cls.IN_FLIGHT, UTCDateTime())),
+                                        else_=cls.next_allowed)),
+                (cls.failures, failures),
+                (cls.last_attempt, now))
             async with separate_transaction() as db:
-                await db.execute(insert_or_ignore(db, cls).values(
-                    key=key, failures=0, last_attempt=now, next_allowed=EPOCH))
-                stale = cls.last_attempt < now - policy.forget_after
-                failures = case((stale, 1), else_=cls.failures + 1)
-                claimed = await db.execute(
-                    update(cls).where(cls.key == key, or_(cls.next_allowed <= now, stale)).values(
-                        failures=failures,
-                        last_attempt=now,
-                        next_allowed=case(
-                            (failures >= policy.free, literal(now + cls.IN_FLIGHT, UTCDateTime())),
-                            else_=cls.next_allowed),
-                    ))
+                if db.bind.dialect.name == "mysql":
+                    # Not INSERT IGNORE: finding the row, it takes a shared lock, and two of those
+                    # deadlock in the update below; this takes the row's write lock at once.
+                    create = mysql_insert(cls).on_duplicate_key_update(key=cls.key)
+                else:
+                    create = insert_or_ignore(db, cls)
+                await db.execute(create.values(key=key, failures=0, last_attempt=now, next_allowed=EPOCH))
+                claimed = await db.execute(take)
             if claimed.rowcount == 1:
                 return 0, now
             async with separate_transaction() as db:

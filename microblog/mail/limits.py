@@ -7,7 +7,8 @@ message is sent, so a claim is never held while an SMTP server is slow.
 """
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, String, delete, update
+from sqlalchemy import Integer, String, delete, select, update
+from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -33,11 +34,10 @@ async def claim(db: AsyncSession, key: str, interval: timedelta, job_id: int | N
     may always claim again: it is retrying a message that may not have gone out."""
     now = utcnow()
     for _attempt in range(2):
-        row = (await db.execute(
-            update(MailLimit).where(MailLimit.key == key)
-            .values(held_back=MailLimit.held_back + 1)
-            .returning(MailLimit.last_sent, MailLimit.held_back, MailLimit.job_id)
-            .execution_options(synchronize_session=False))).first()
+        row = await _count_one_more(db, key, now, job_id)
+        if row == "inserted":
+            await db.execute(delete(MailLimit).where(MailLimit.last_sent < now - FORGET_AFTER))
+            return 0
         if row is None:
             inserted = await db.execute(insert_or_ignore(db, MailLimit).values(
                 key=key, last_sent=now, held_back=0, job_id=job_id))
@@ -53,3 +53,20 @@ async def claim(db: AsyncSession, key: str, interval: timedelta, job_id: int | N
             return max(held_back - 1, 0)
         return None
     return None
+
+
+async def _count_one_more(db: AsyncSession, key: str, now, job_id: int | None):
+    """One more held back for `key` (the row stays locked): (last_sent, held_back, job_id), or
+    None if there is no row yet; on MariaDB "inserted" when this call made the row."""
+    count = update(MailLimit).where(MailLimit.key == key).values(held_back=MailLimit.held_back + 1)
+    count = count.execution_options(synchronize_session=False)
+    if db.bind.dialect.name == "mysql":
+        # No UPDATE … RETURNING; and not INSERT IGNORE then UPDATE: the shared lock INSERT IGNORE
+        # takes on a row it finds deadlocks with another worker's. One statement takes the row's
+        # write lock whether it makes it or counts one more on it.
+        await db.execute(mysql_insert(MailLimit).values(key=key, last_sent=now, held_back=0, job_id=job_id)
+                         .on_duplicate_key_update(held_back=MailLimit.held_back + 1))
+        row = (await db.execute(select(MailLimit.last_sent, MailLimit.held_back, MailLimit.job_id)
+                                .where(MailLimit.key == key))).first()
+        return "inserted" if (row.last_sent, row.held_back) == (now, 0) else row
+    return (await db.execute(count.returning(MailLimit.last_sent, MailLimit.held_back, MailLimit.job_id))).first()

@@ -126,7 +126,7 @@ async def test_a_failing_commit_in_a_real_view_is_reported(report_app, smtp):
     assert response.status_code == 500 and NOTIFIED in await text_of(response)
     [report] = await smtp.wait()
     report_text = body(report, "plain")
-    assert re.search(r"^  error:    \w+Error: \(.+\) .*boom$", report_text, re.M)  # the first line only
+    assert re.search(r"^  error:    \w+Error: \(.+\) .*boom'?\)?$", report_text, re.M)  # the first line only
     assert "  request:  POST /post (endpoint posts.publish)" in report_text
     assert "  raised in microblog.posts.models.publish:" in report_text
     assert "this will fail" not in report_text  # no form data, no SQL parameters

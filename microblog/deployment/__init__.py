@@ -1,0 +1,13 @@
+"""Running the site for real: under a path prefix behind a reverse proxy (proxy.py), static files
+cached by browsers (static.py), slow requests profiled (profiling.py)."""
+from quart import Quart
+
+from . import profiling, static
+from .proxy import BehindProxy, normalise_prefix
+
+
+def init_app(app: Quart) -> None:
+    app.asgi_app = BehindProxy(app.asgi_app, normalise_prefix(app.config.get("URL_PREFIX")),
+                               app.config["TRUSTED_PROXIES"] > 0)
+    static.init_app(app)
+    profiling.init_app(app)
