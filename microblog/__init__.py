@@ -9,12 +9,12 @@ from pathlib import Path
 from quart import Quart
 from quart_auth import QuartAuth
 
-from . import accounts, avatars, db, errors, follows, i18n, jobs, logs, mail, posts, profiles, security
+from . import accounts, avatars, db, errors, follows, i18n, jobs, logs, mail, posts, profiles, search, security
 from .cli import register_cli
 from .config import check_production_ready, from_environment
 
 ROOT = Path(__file__).resolve().parent.parent
-FEATURES = (accounts, posts, follows, profiles, avatars, mail)
+FEATURES = (accounts, posts, follows, profiles, avatars, mail, search)
 
 
 def create_app(config: dict | None = None) -> Quart:
