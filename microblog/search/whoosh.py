@@ -95,13 +95,12 @@ class WhooshBackend:
 
     def _current_searcher(self):
         with self._searcher_lock:
-            if self._searcher is None:
-                ix = self._open()
-                if ix is None:
-                    return None
-                self._searcher = ix.searcher()
-            else:
-                self._searcher = self._searcher.refresh()
+            if not index.exists_in(str(self.directory)):  # removed, to be rebuilt: nothing found meanwhile
+                self._searcher = None
+                return None
+            if self._searcher is None or not self._searcher.up_to_date():
+                # Not refresh(): it reuses the readers of unchanged segments and would miss deletions.
+                self._searcher = index.open_dir(str(self.directory)).searcher()
             return self._searcher
 
     def _search(self, query: str, offset: int, limit: int) -> Hits:
