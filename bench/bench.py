@@ -128,7 +128,7 @@ def main() -> None:
         subprocess.run([sys.executable, str(ROOT / "bench" / "seed.py"), database], check=True)
     env = {**os.environ, "DATABASE_URL": database, "SECRET_KEY": "bench", "BASE_URL": "http://127.0.0.1",
            "SECURE_COOKIES": "0", "LOG_TO_STDOUT": "1", "MICROBLOG_DOTENV": str(DATA / "no.env"),
-           "SLOW_QUERY_SECONDS": "5"}
+           "SLOW_QUERY_SECONDS": "5", "SEARCH_INDEX_DIR": str(DATA / "search-index")}
     env.pop("QUART_DEBUG", None)
 
     rows = []
@@ -148,6 +148,9 @@ def main() -> None:
             ("explore", app.url + "/explore", logged_in),
             ("a profile", app.url + "/user/user2", logged_in),
             ("login page (visitor)", app.url + "/auth/login", {}),
+            ("search, a rare word", app.url + "/search?q=123457", logged_in),
+            ("search, a common word (active search, htmx)", app.url + "/search?q=book",
+             {**logged_in, "HX-Request": "true"}),
         ]
         for name, url, headers in pages:
             rows.append((name, wrk(url, args.duration, args.connections, headers)))
