@@ -5,7 +5,10 @@ from typing import Callable, Protocol
 from quart import Quart, current_app
 from sqlalchemy.ext.asyncio import AsyncSession
 
-MAX_RESULTS = 1000  # deeper than this nobody reads; it bounds the work of one search
+# At most this many results are shown (deeper than this nobody reads). PostgreSQL ranks only the
+# newest CANDIDATES matches (relevance, then newest), which bounds the work of a search for a word
+# found in thousands of posts; Whoosh ranks them all, then keeps the best MAX_RESULTS.
+CANDIDATES = MAX_RESULTS = 200
 
 
 @dataclass
