@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 # At most this many results are shown (deeper than this nobody reads). PostgreSQL ranks only the
 # newest CANDIDATES matches (relevance, then newest), which bounds the work of a search for a word
-# found in thousands of posts; Whoosh ranks them all, then keeps the best MAX_RESULTS.
+# found in thousands of posts; so does Whoosh (it may count a few more).
 CANDIDATES = MAX_RESULTS = 200
 
 
@@ -17,6 +17,7 @@ class Hits:
 
     ids: list[int] = field(default_factory=list)
     total: int = 0
+    more: bool = False  # True: `total` counts only the newest matches, there are older ones
 
 
 Progress = Callable[[int], None]  # told how many more posts were indexed

@@ -49,7 +49,7 @@ def search_text() -> tuple[str, bool]:
     return text[:MAX_QUERY], len(text) <= MAX_QUERY
 
 
-async def find(text: str, offset: int, per_page: int) -> tuple[Page, int]:
+async def find(text: str, offset: int, per_page: int) -> tuple[Page, int, bool]:
     """A page of hits, re-checked against the database: a deleted post the index still names is
     never shown."""
     db = get_session()
@@ -59,7 +59,7 @@ async def find(text: str, offset: int, per_page: int) -> tuple[Page, int]:
     items = [Hit(posts[i], highlight(posts[i].body, posts[i].language, text)) for i in hits.ids if i in posts]
     total = max(hits.total - (len(hits.ids) - len(items)), len(items) + offset)
     more = offset + per_page < min(hits.total, MAX_RESULTS) and len(hits.ids) == per_page
-    return Page(items=items, older=Offset(offset + per_page) if more else None, newer=None), total
+    return Page(items=items, older=Offset(offset + per_page) if more else None, newer=None), total, hits.more
 
 
 @bp.route("/search")
@@ -67,10 +67,10 @@ async def search():
     """Posts matching `q`, best first: the page; for active search (htmx) the results alone; for
     infinite scroll the next page alone."""
     text, searchable = search_text()
-    page, total = Page(items=[], older=None, newer=None), 0
+    page, total, more = Page(items=[], older=None, newer=None), 0, False
     if text and searchable:
-        page, total = await find(text, Offset.current(), current_app.config["POSTS_PER_PAGE"])
-    context = dict(q=text, searchable=searchable, total=total, page=page, item_template="search/_hit.html",
+        page, total, more = await find(text, Offset.current(), current_app.config["POSTS_PER_PAGE"])
+    context = dict(q=text, searchable=searchable, total=total, more_than_total=more, page=page, item_template="search/_hit.html",
                    list_endpoint="search.search", list_query={"q": text}, title=_title(text))
     whole_page = request.headers.get("HX-Request-Type") == "full" or request.headers.get("HX-History-Restore-Request")
     if is_htmx() and not whole_page and not request.args.get("cursor"):

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from whoosh import index
 from whoosh.analysis import LanguageAnalyzer, StandardAnalyzer
@@ -23,11 +23,10 @@ from whoosh.fields import ID, NUMERIC, TEXT, Schema
 from whoosh.lang import has_stemmer
 from whoosh.qparser import MultifieldParser
 from whoosh.query import Every
-from whoosh.sorting import FieldFacet, MultiFacet, ScoreFacet
 
 from ..db import EPOCH
 from ..posts.models import Post
-from .backend import MAX_RESULTS, Hits, Progress
+from .backend import CANDIDATES, Hits, Progress
 
 WRITE_TIMEOUT = 10.0  # seconds a writer waits for another worker's writer
 LANGUAGES = sorted(code for code in ("ar", "da", "de", "en", "es", "fi", "fr", "hu", "it", "nl", "no", "pt",
@@ -44,7 +43,6 @@ def _schema() -> Schema:
 
 SCHEMA = _schema()
 SEARCH_FIELDS = ["body"] + [f"body_{code}" for code in LANGUAGES]
-NEWEST_AMONG_EQUALS = MultiFacet([ScoreFacet(), FieldFacet("timestamp", reverse=True)])
 
 
 def document(post_id: int, body: str, language: str, timestamp) -> dict:
@@ -107,10 +105,10 @@ class WhooshBackend:
         searcher = self._current_searcher()
         if searcher is None:
             return Hits()
-        parsed = self._parser.parse(query)
-        results = searcher.search(parsed, limit=min(offset + limit, MAX_RESULTS), sortedby=NEWEST_AMONG_EQUALS)
-        ids = [int(hit["id"]) for hit in results[offset:offset + limit]]
-        return Hits(ids, len(results))
+        found, more = newest_matches(searcher, self._parser.parse(query), CANDIDATES)
+        found.sort(reverse=True)  # best score first, then newest
+        page = found[offset:min(offset + limit, CANDIDATES)]
+        return Hits([int(searcher.stored_fields(docnum)["id"]) for *_, docnum in page], len(found), more)
 
     async def search(self, db: AsyncSession, query: str, offset: int, limit: int) -> Hits:
         try:
@@ -150,20 +148,48 @@ class WhooshBackend:
         writer = await asyncio.to_thread(lambda: ix.writer(timeout=WRITE_TIMEOUT, limitmb=128))
         try:
             await asyncio.to_thread(lambda: writer.delete_by_query(Every()))
-            last_id = 0
+            after = (EPOCH, 0)  # oldest first: searches read the newest documents first (see below)
             while True:
                 rows = (await db.execute(select(Post.id, Post.body, Post.language, Post.timestamp)
-                                         .where(Post.id > last_id).order_by(Post.id).limit(BATCH))).all()
+                                         .where(tuple_(Post.timestamp, Post.id) > after)
+                                         .order_by(Post.timestamp, Post.id).limit(BATCH))).all()
                 if not rows:
                     break
                 await asyncio.to_thread(_add_all, writer, [document(*row) for row in rows])
-                last_id = rows[-1].id
+                after = (rows[-1].timestamp, rows[-1].id)
                 progress(len(rows))
             await asyncio.to_thread(writer.commit, optimize=True)
         except BaseException:
             await asyncio.to_thread(writer.cancel)
             raise
         self.forget_searcher()
+
+
+def newest_matches(searcher, query, wanted: int) -> tuple[list[tuple[float, int, int]], bool]:
+    """(score, timestamp, docnum) of the newest matches, `wanted` of them or a few more, and
+    whether older ones were left unread. Documents are added oldest first (a post when it is
+    published, `rebuild` in order of time), so the newest are the last: reading a window at the
+    end, widened until enough match, bounds the work for a word in thousands of posts."""
+    found: list[tuple[float, int, int]] = []
+    leaves = list(searcher.leaf_searchers())
+    for position in range(len(leaves) - 1, -1, -1):
+        leaf, base = leaves[position]
+        reader, end, window = leaf.reader(), leaf.doc_count_all(), 4 * wanted
+        timestamps = reader.column_reader("timestamp")
+        while end > 0 and len(found) < wanted:
+            start = max(0, end - window)
+            matcher = query.matcher(leaf, leaf.context())
+            if matcher.is_active() and matcher.id() < start:
+                matcher.skip_to(start)
+            while matcher.is_active() and matcher.id() < end:
+                docnum = matcher.id()
+                if not reader.is_deleted(docnum):
+                    found.append((matcher.score(), timestamps[docnum], base + docnum))
+                matcher.next()
+            end, window = start, window * 4
+        if len(found) >= wanted:
+            return found, end > 0 or position > 0
+    return found, False
 
 
 def _add_all(writer, documents: list[dict]) -> None:

@@ -1,5 +1,6 @@
 """/search through HTTP: found after the post's commit, ranking, paging that keeps `q`, the prompt,
 active search's fragment, hostile queries, Whoosh's syntax, escaped highlights, the old address."""
+import re
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -146,3 +147,18 @@ async def reindex(app, db):
         backend = app.extensions["search_backend"]
         await backend.rebuild(db, await db.scalar(select(func.count()).select_from(Post)), lambda n: None)
         await db.commit()
+
+
+async def test_a_word_in_many_posts_ranks_the_newest_and_says_so(app, client, db, alice):
+    """Only the newest matches are ranked (bounded work); the count says there are more."""
+    from microblog.search.backend import CANDIDATES
+    from microblog.posts.models import Post
+    from sqlalchemy import insert
+    start = utcnow() - timedelta(days=1)
+    await db.execute(insert(Post), [{"body": f"lemon {n}", "user_id": alice.id, "language": "",
+                                      "timestamp": start + timedelta(seconds=n)} for n in range(5 * CANDIDATES)])
+    await db.commit()
+    await reindex(app, db)
+    page = await search(client, "lemon")
+    assert post_ids(page) == [5 * CANDIDATES, 5 * CANDIDATES - 1, 5 * CANDIDATES - 2]  # equals: newest first
+    assert re.search(rf"More than \d+ posts found; the newest are shown.|{5 * CANDIDATES} posts found", visible(page))
