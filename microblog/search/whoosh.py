@@ -174,10 +174,12 @@ def newest_matches(searcher, query, wanted: int) -> tuple[list[tuple[float, int,
     leaves = list(searcher.leaf_searchers())
     for position in range(len(leaves) - 1, -1, -1):
         leaf, base = leaves[position]
-        reader, end, window = leaf.reader(), leaf.doc_count_all(), 4 * wanted
+        reader, end, window = leaf.reader(), leaf.doc_count_all(), 2 * wanted
         timestamps = reader.column_reader("timestamp")
+        read = 0
         while end > 0 and len(found) < wanted:
             start = max(0, end - window)
+            read += end - start
             matcher = query.matcher(leaf, leaf.context())
             if matcher.is_active() and matcher.id() < start:
                 matcher.skip_to(start)
@@ -186,7 +188,9 @@ def newest_matches(searcher, query, wanted: int) -> tuple[list[tuple[float, int,
                 if not reader.is_deleted(docnum):
                     found.append((matcher.score(), timestamps[docnum], base + docnum))
                 matcher.next()
-            end, window = start, window * 4
+            # Wide enough for the matches still wanted at the density seen so far (a tenth more).
+            end = start
+            window = window * 4 if not found else int((wanted - len(found)) * read / len(found) * 1.1) + 1
         if len(found) >= wanted:
             return found, end > 0 or position > 0
     return found, False
