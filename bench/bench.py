@@ -147,7 +147,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--pages", type=lambda value: value.split(","),
-                        help="only these, comma-separated: timeline,heavy,next,explore,profile,login,post,follow")
+                        help="only these, comma-separated: timeline,heavy,next,explore,profile,login,search,post,follow")
     args = parser.parse_args()
 
     DATA.mkdir(parents=True, exist_ok=True)
@@ -156,7 +156,7 @@ def main() -> None:
         subprocess.run([sys.executable, str(ROOT / "bench" / "seed.py"), database], check=True)
     env = {**os.environ, "DATABASE_URL": database, "SECRET_KEY": "bench", "BASE_URL": "http://127.0.0.1",
            "SECURE_COOKIES": "0", "LOG_TO_STDOUT": "1", "MICROBLOG_DOTENV": str(DATA / "no.env"),
-           "SLOW_QUERY_SECONDS": "5"}
+           "SLOW_QUERY_SECONDS": "5", "SEARCH_INDEX_DIR": str(DATA / "search-index")}
     env.pop("QUART_DEBUG", None)
 
     rows = []
@@ -182,6 +182,9 @@ def main() -> None:
             ("login", "login page (visitor)", app.url + "/auth/login", {}, None),
             ("post", "publish a post (htmx)", app.url + "/post", writing, POST_SCRIPT),
             ("follow", "follow / unfollow (htmx)", app.url + "/", writing, FOLLOW_SCRIPT),
+            ("search", "search, a rare word", app.url + "/search?q=123457", logged_in, None),
+            ("search", "search, a common word (active search, htmx)", app.url + "/search?q=book",
+             {**logged_in, "HX-Request": "true"}, None),
         ]
         for key, name, url, headers, script in pages:
             if args.pages and key not in args.pages:

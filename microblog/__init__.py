@@ -9,13 +9,13 @@ from pathlib import Path
 from quart_auth import QuartAuth
 
 from . import (accounts, avatars, db, deployment, errors, follows, i18n, jobs, logs, mail, posts, profiles,
-               security, translate)
+               search, security, translate)
 from .cli import register_cli
 from .config import check_production_ready, check_supported_database, from_environment
 from .web import App
 
 ROOT = Path(__file__).resolve().parent.parent
-FEATURES = (accounts, posts, follows, profiles, avatars, mail, translate)
+FEATURES = (accounts, posts, follows, profiles, avatars, mail, search, translate)
 
 
 def create_app(config: dict | None = None) -> App:

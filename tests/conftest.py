@@ -242,8 +242,9 @@ def database_url(request, databases) -> str:
 
 
 @pytest.fixture
-def app_config(database_url) -> dict:
-    return {**TEST_CONFIG, "DATABASE_URL": database_url}
+def app_config(database_url, tmp_path) -> dict:
+    # Each test starts with an empty search index, as with empty tables.
+    return {**TEST_CONFIG, "DATABASE_URL": database_url, "SEARCH_INDEX_DIR": str(tmp_path / "search-index")}
 
 
 @pytest.fixture

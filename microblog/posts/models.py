@@ -1,5 +1,6 @@
 """Posts: publishing, deleting, and the lists they appear in."""
 from datetime import datetime
+from typing import Callable
 
 from sqlalchemy import ForeignKey, Index, Select, String, delete, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,6 +13,11 @@ from ..follows.models import followed_ids
 from .language import detect_language
 
 POST_MAX = 140
+
+# What other features do in a post's own transaction when it is published or deleted (search
+# queues its indexing job): callbacks taking (db, post_id), registered by those features'
+# init_app, so that posts imports none of them.
+post_changed: list[Callable[[AsyncSession, int], None]] = []
 
 
 class Post(Base):
@@ -48,6 +54,8 @@ class Post(Base):
             post = await db.scalar(select(cls).where(cls.user_id == author.id, cls.submission == submission))
         else:
             post = await db.get_one(cls, post_id)
+            for callback in post_changed:
+                callback(db, post_id)
         set_committed_value(post, "author", author)
         return post
 
@@ -60,6 +68,8 @@ class Post(Base):
         if not self.deletable_by(user):
             raise PermissionError("only the author may delete a post")
         await db.execute(delete(Post).where(Post.id == self.id))
+        for callback in post_changed:
+            callback(db, self.id)
 
     # --- lists (newest first is paging's job: these have no ORDER BY) ----------------------
 

@@ -102,6 +102,7 @@ def server_env(database: Path) -> dict:
         "LOG_TO_STDOUT": "1",  # into the server log below, not instance/logs
         "QUART_DEBUG": "0",
         "MICROBLOG_DOTENV": str(database.parent / "no.env"),  # a developer's .env stays out
+        "SEARCH_INDEX_DIR": str(database.parent / "search-index"),
     }
 
 

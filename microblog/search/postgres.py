@@ -1,0 +1,92 @@
+"""PostgreSQL full-text search: no index to keep in step, the database is the index.
+
+A GIN index on the post's words, stemmed with the text search configuration of its language
+(`simple` when PostgreSQL has none, or the language is unknown), declared here on the post table so
+that migrations and `quart db check` know it. A search asks with `websearch_to_tsquery` in several
+configurations at once (the searcher's language is unknown) and ranks with `ts_rank`, newest first
+among equals. Searches must use TSVECTOR exactly, or PostgreSQL cannot use the index.
+"""
+import re
+
+from sqlalchemy import Index, func, literal_column, text
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import REGCONFIG
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..posts.models import Post
+from .backend import CANDIDATES, Hits, Progress
+
+CONFIGURATIONS = {
+    "ar": "arabic", "ca": "catalan", "da": "danish", "de": "german", "el": "greek", "en": "english",
+    "es": "spanish", "eu": "basque", "fi": "finnish", "fr": "french", "ga": "irish", "hi": "hindi",
+    "hu": "hungarian", "hy": "armenian", "id": "indonesian", "it": "italian", "lt": "lithuanian",
+    "ne": "nepali", "nl": "dutch", "no": "norwegian", "pt": "portuguese", "ro": "romanian",
+    "ru": "russian", "sr": "serbian", "sv": "swedish", "ta": "tamil", "tr": "turkish", "yi": "yiddish",
+}
+# The configurations a query is read in (more cost more per search): langdetect's commonest.
+QUERY_CONFIGURATIONS = ("simple", "english", "spanish", "french", "german", "portuguese", "italian",
+                        "russian", "dutch")
+
+# Written as PostgreSQL writes it back (line breaks and all), so that Alembic sees the index it
+# reflects as the one declared here; PostgreSQL itself reads both as the same expression.
+POST_CONFIGURATION = literal_column("\nCASE\n" + "".join(
+    f"    WHEN language::text = '{code}'::text THEN '{name}'::regconfig\n"
+    for code, name in CONFIGURATIONS.items()) + "    ELSE 'simple'::regconfig\nEND", REGCONFIG)
+TSVECTOR = func.to_tsvector(POST_CONFIGURATION, literal_column("body::text"))
+
+Index("ix_post_body_tsvector", TSVECTOR, postgresql_using="gin", _table=Post.__table__).ddl_if(dialect="postgresql")
+
+PREFIX = re.compile(r"(?<![\w\"])(\w+)\*")
+_VECTOR_SQL = str(TSVECTOR.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+_CONFIGURATIONS_SQL = ", ".join(f"'{name}'" for name in QUERY_CONFIGURATIONS)
+
+# The query in each configuration, duplicates dropped ("book" is 'book' in most of them: the
+# planner would count each copy as more matches and walk the whole timestamp index instead of the
+# GIN one). Only the newest CANDIDATES matches are ranked: ts_rank computes a post's words again,
+# and a word in 25,000 posts would cost a second.
+SEARCH_SQL = text(f"""
+WITH query AS MATERIALIZED (
+  SELECT CASE WHEN :prefixes = '' THEN words
+              WHEN words IS NULL THEN to_tsquery('simple', :prefixes)
+              ELSE words && to_tsquery('simple', :prefixes) END AS tsquery
+  FROM (SELECT string_agg(DISTINCT '(' || one::text || ')', ' | ')::tsquery AS words
+        FROM (SELECT websearch_to_tsquery(name::regconfig, :words) AS one
+              FROM unnest(ARRAY[{_CONFIGURATIONS_SQL}]) AS name) AS each_configuration
+        WHERE numnode(one) > 0) AS combined),
+matches AS MATERIALIZED (
+  SELECT post.id, post.timestamp FROM post, query WHERE {_VECTOR_SQL} @@ query.tsquery),
+newest AS (SELECT id FROM matches ORDER BY timestamp DESC, id DESC LIMIT :candidates)
+SELECT post.id, (SELECT count(*) FROM matches) AS total
+FROM post JOIN newest ON newest.id = post.id, query
+ORDER BY ts_rank({_VECTOR_SQL}, query.tsquery) DESC, post.timestamp DESC, post.id DESC
+OFFSET :offset LIMIT :limit
+""")
+
+
+def split_query(query: str) -> tuple[str, str]:
+    """The words for websearch_to_tsquery, and Whoosh's `word*` prefixes as a tsquery text
+    ('word:* & other:*'; websearch_to_tsquery has no prefixes)."""
+    prefixes = [word.lower() for word in PREFIX.findall(query)]
+    return PREFIX.sub(" ", query), " & ".join(f"{word}:*" for word in prefixes)
+
+
+class PostgresBackend:
+    name = "postgres"
+    indexes_by_job = False
+
+    async def search(self, db: AsyncSession, query: str, offset: int, limit: int) -> Hits:
+        if offset >= CANDIDATES:
+            return Hits()
+        words, prefixes = split_query(query)
+        rows = (await db.execute(SEARCH_SQL, {
+            "words": words, "prefixes": prefixes, "candidates": CANDIDATES, "offset": offset,
+            "limit": min(limit, CANDIDATES - offset)})).all()
+        return Hits([row.id for row in rows], rows[0].total if rows else 0)
+
+    async def sync(self, db: AsyncSession, post_ids: list[int]) -> None:
+        """Nothing to do: PostgreSQL keeps its indexes in step with the table."""
+
+    async def rebuild(self, db: AsyncSession, total: int, progress: Progress) -> None:
+        """Nothing to rebuild (the index is always whole); fresh statistics for the planner."""
+        await db.execute(text("ANALYZE post"))
+        progress(total)

@@ -1,0 +1,88 @@
+"""/search: the page, active search's results under the box, the next page of results."""
+import re
+from dataclasses import dataclass
+
+from markupsafe import Markup
+from quart import Blueprint, current_app, redirect, request, url_for
+from quart_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from ..db import get_session
+from ..paging import Page, list_response
+from ..posts.models import Post
+from ..web import is_htmx, render
+from .backend import MAX_RESULTS, backend
+from .highlight import highlight
+
+bp = Blueprint("search", __name__)
+
+MAX_QUERY = 200  # characters; a longer one is not a search anyone types
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+@dataclass(frozen=True)
+class Offset:
+    """Where the next page of results starts (results are ranked, so an offset, not a keyset)."""
+
+    value: int
+
+    def encode(self) -> str:
+        return str(self.value)
+
+    @classmethod
+    def current(cls) -> int:
+        raw = request.args.get("cursor", "")
+        return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 6 and int(raw) < MAX_RESULTS else 0
+
+
+@dataclass(frozen=True)
+class Hit:
+    post: Post
+    highlighted: Markup
+
+
+def search_text() -> tuple[str, bool]:
+    """What was asked (control characters out, spaces collapsed) and whether it can be searched."""
+    raw = request.args.get("q", "")
+    text = " ".join(CONTROL_CHARACTERS.sub(" ", raw).split())
+    return text[:MAX_QUERY], len(text) <= MAX_QUERY
+
+
+async def find(text: str, offset: int, per_page: int) -> tuple[Page, int, bool]:
+    """A page of hits, re-checked against the database: a deleted post the index still names is
+    never shown."""
+    db = get_session()
+    hits = await backend().search(db, text, offset, per_page)
+    posts = {post.id: post for post in (await db.scalars(
+        select(Post).where(Post.id.in_(hits.ids)).options(joinedload(Post.author, innerjoin=True)))).all()}
+    items = [Hit(posts[i], highlight(posts[i].body, posts[i].language, text)) for i in hits.ids if i in posts]
+    total = max(hits.total - (len(hits.ids) - len(items)), len(items) + offset)
+    more = offset + per_page < min(hits.total, MAX_RESULTS) and len(hits.ids) == per_page
+    return Page(items=items, older=Offset(offset + per_page) if more else None, newer=None), total, hits.more
+
+
+@bp.route("/search")
+async def search():
+    """Posts matching `q`, best first: the page; for active search (htmx) the results alone; for
+    infinite scroll the next page alone."""
+    text, searchable = search_text()
+    page, total, more = Page(items=[], older=None, newer=None), 0, False
+    if text and searchable:
+        page, total, more = await find(text, Offset.current(), current_app.config["POSTS_PER_PAGE"])
+    context = dict(q=text, searchable=searchable, total=total, more_than_total=more, page=page, item_template="search/_hit.html",
+                   list_endpoint="search.search", list_query={"q": text}, title=_title(text))
+    whole_page = request.headers.get("HX-Request-Type") == "full" or request.headers.get("HX-History-Restore-Request")
+    if is_htmx() and not whole_page and not request.args.get("cursor"):
+        return await render("search/_results.html", **context)
+    return await list_response("search/search.html", **context)
+
+
+def _title(text: str) -> str:
+    return _("Search: %(query)s", query=text) if text else _("Search")
+
+
+@bp.route("/search_results/<path:query>")
+async def legacy_search_results(query: str):
+    """The seed's old address: the same search at its new one."""
+    return redirect(url_for("search.search", q=query), 301)

@@ -1,0 +1,201 @@
+"""Whoosh: an index of files in the instance folder, for SQLite sites (a Pi needs nothing else).
+
+Each post is indexed twice: its plain words (`body`) and its words stemmed in its own language
+(`body_<language>`, for the languages Whoosh can stem), and a query looks in all those fields, so
+"run" finds "running" in an English post and "corre" finds "corriendo" in a Spanish one.
+
+Whoosh allows one writer at a time, by a file lock: a writer waits for it up to WRITE_TIMEOUT,
+then the job fails and is retried later (jobs.py backoff), so two workers never see an error.
+Everything touching the files runs in a thread, never on the event loop.
+"""
+import asyncio
+import fcntl
+import threading
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from whoosh import index
+from whoosh.analysis import LanguageAnalyzer, StandardAnalyzer
+from whoosh.fields import ID, NUMERIC, TEXT, Schema
+from whoosh.lang import has_stemmer
+from whoosh.qparser import MultifieldParser
+from whoosh.query import Every
+
+from ..db import EPOCH
+from ..posts.models import Post
+from .backend import CANDIDATES, Hits, Progress
+
+WRITE_TIMEOUT = 10.0  # seconds a writer waits for another worker's writer
+LANGUAGES = sorted(code for code in ("ar", "da", "de", "en", "es", "fi", "fr", "hu", "it", "nl", "no", "pt",
+                                     "ro", "ru", "sv", "tr") if has_stemmer(code))
+BATCH = 5000
+
+
+def _schema() -> Schema:
+    fields = {"id": ID(stored=True, unique=True), "timestamp": NUMERIC(int, bits=64, sortable=True),
+              "body": TEXT(analyzer=StandardAnalyzer())}
+    fields.update({f"body_{code}": TEXT(analyzer=LanguageAnalyzer(code)) for code in LANGUAGES})
+    return Schema(**fields)
+
+
+SCHEMA = _schema()
+SEARCH_FIELDS = ["body"] + [f"body_{code}" for code in LANGUAGES]
+
+
+def document(post_id: int, body: str, language: str, timestamp) -> dict:
+    fields = {"id": str(post_id), "body": body,
+              "timestamp": (timestamp - EPOCH) // timedelta(microseconds=1)}
+    if language in LANGUAGES:
+        fields[f"body_{language}"] = body
+    return fields
+
+
+class WhooshBackend:
+    name = "whoosh"
+    indexes_by_job = True
+
+    def __init__(self, directory: str):
+        self.directory = Path(directory)
+        self._searcher = None
+        self._searcher_lock = threading.Lock()
+        self._parser = MultifieldParser(SEARCH_FIELDS, SCHEMA)
+
+    # --- the files ------------------------------------------------------------------------------
+
+    @contextmanager
+    def _creation_lock(self):
+        # Two workers creating the index at once would each write a fresh, empty one.
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with open(self.directory / "create.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _open(self, create: bool = False):
+        if index.exists_in(str(self.directory)):
+            return index.open_dir(str(self.directory))
+        if not create:
+            return None
+        with self._creation_lock():
+            if index.exists_in(str(self.directory)):
+                return index.open_dir(str(self.directory))
+            return index.create_in(str(self.directory), SCHEMA)
+
+    def _writer(self, ix):
+        return ix.writer(timeout=WRITE_TIMEOUT, delay=0.05)
+
+    # --- searching ------------------------------------------------------------------------------
+
+    def _current_searcher(self):
+        with self._searcher_lock:
+            if not index.exists_in(str(self.directory)):  # removed, to be rebuilt: nothing found meanwhile
+                self._searcher = None
+                return None
+            if self._searcher is None or not self._searcher.up_to_date():
+                # Not refresh(): it reuses the readers of unchanged segments and would miss deletions.
+                self._searcher = index.open_dir(str(self.directory)).searcher()
+            return self._searcher
+
+    def _search(self, query: str, offset: int, limit: int) -> Hits:
+        searcher = self._current_searcher()
+        if searcher is None:
+            return Hits()
+        found, more = newest_matches(searcher, self._parser.parse(query), CANDIDATES)
+        found.sort(reverse=True)  # best score first, then newest
+        page = found[offset:min(offset + limit, CANDIDATES)]
+        return Hits([int(searcher.stored_fields(docnum)["id"]) for *_, docnum in page], len(found), more)
+
+    async def search(self, db: AsyncSession, query: str, offset: int, limit: int) -> Hits:
+        try:
+            return await asyncio.to_thread(self._search, query, offset, limit)
+        except (index.EmptyIndexError, ValueError, IndexError, TypeError):
+            return Hits()  # a query the parser trips over finds nothing
+
+    def forget_searcher(self) -> None:
+        with self._searcher_lock:
+            self._searcher = None
+
+    # --- writing --------------------------------------------------------------------------------
+
+    def _write(self, documents: list[dict], gone: list[int]) -> None:
+        writer = self._writer(self._open(create=True))
+        try:
+            for fields in documents:
+                writer.update_document(**fields)
+            for post_id in gone:
+                writer.delete_by_term("id", str(post_id))
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+
+    async def sync(self, db: AsyncSession, post_ids: list[int]) -> None:
+        rows = (await db.execute(select(Post.id, Post.body, Post.language, Post.timestamp)
+                                 .where(Post.id.in_(post_ids)))).all()
+        documents = [document(*row) for row in rows]
+        found = {row.id for row in rows}
+        await asyncio.to_thread(self._write, documents, [i for i in post_ids if i not in found])
+
+    async def rebuild(self, db: AsyncSession, total: int, progress: Progress) -> None:
+        """A fresh index, written by one writer while the old one still answers searches; a post
+        written meanwhile is in it too, or is put in by its own job (which waits for this writer)."""
+        ix = await asyncio.to_thread(self._open, True)
+        writer = await asyncio.to_thread(lambda: ix.writer(timeout=WRITE_TIMEOUT, limitmb=128))
+        try:
+            await asyncio.to_thread(lambda: writer.delete_by_query(Every()))
+            after = (EPOCH, 0)  # oldest first: searches read the newest documents first (see below)
+            while True:
+                rows = (await db.execute(select(Post.id, Post.body, Post.language, Post.timestamp)
+                                         .where(tuple_(Post.timestamp, Post.id) > after)
+                                         .order_by(Post.timestamp, Post.id).limit(BATCH))).all()
+                if not rows:
+                    break
+                await asyncio.to_thread(_add_all, writer, [document(*row) for row in rows])
+                after = (rows[-1].timestamp, rows[-1].id)
+                progress(len(rows))
+            await asyncio.to_thread(writer.commit, optimize=True)
+        except BaseException:
+            await asyncio.to_thread(writer.cancel)
+            raise
+        self.forget_searcher()
+
+
+def newest_matches(searcher, query, wanted: int) -> tuple[list[tuple[float, int, int]], bool]:
+    """(score, timestamp, docnum) of the newest matches, `wanted` of them or a few more, and
+    whether older ones were left unread. Documents are added oldest first (a post when it is
+    published, `rebuild` in order of time), so the newest are the last: reading a window at the
+    end, widened until enough match, bounds the work for a word in thousands of posts."""
+    found: list[tuple[float, int, int]] = []
+    leaves = list(searcher.leaf_searchers())
+    for position in range(len(leaves) - 1, -1, -1):
+        leaf, base = leaves[position]
+        reader, end, window = leaf.reader(), leaf.doc_count_all(), 2 * wanted
+        timestamps = reader.column_reader("timestamp")
+        read = 0
+        while end > 0 and len(found) < wanted:
+            start = max(0, end - window)
+            read += end - start
+            matcher = query.matcher(leaf, leaf.context())
+            if matcher.is_active() and matcher.id() < start:
+                matcher.skip_to(start)
+            while matcher.is_active() and matcher.id() < end:
+                docnum = matcher.id()
+                if not reader.is_deleted(docnum):
+                    found.append((matcher.score(), timestamps[docnum], base + docnum))
+                matcher.next()
+            # Wide enough for the matches still wanted at the density seen so far (a tenth more).
+            end = start
+            window = window * 4 if not found else int((wanted - len(found)) * read / len(found) * 1.1) + 1
+        if len(found) >= wanted:
+            return found, end > 0 or position > 0
+    return found, False
+
+
+def _add_all(writer, documents: list[dict]) -> None:
+    for fields in documents:
+        writer.add_document(**fields)
