@@ -56,13 +56,6 @@ async def test_the_menu_is_on_every_page_and_names_each_language_in_itself(clien
     assert 'value="es" lang="es"' in page and ">Español</button>" in page
 
 
-async def test_the_menu_brings_the_reader_back_to_the_same_address_query_included(client):
-    page = await text_of(await client.get("/auth/login?next=/edit_profile"))
-    assert 'action="/language?next=/auth/login?next%3D/edit_profile"' in page
-    response = await post(client, "/language?next=/auth/login?next%3D/edit_profile", {"locale": "es"})
-    assert response.headers["Location"] == "/auth/login?next=/edit_profile"
-
-
 @pytest.mark.parametrize("locale", ["fr", "", "es'><script>", "x" * 5000])
 async def test_a_language_the_site_does_not_offer_is_refused(client, locale):
     response = await post(client, "/language?next=/explore", {"locale": locale})
