@@ -29,6 +29,15 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+def only_where_created(dialect_name: str):
+    """Leave out of the comparison what the models create on other databases only (the
+    PostgreSQL full-text index, declared with `.ddl_if(dialect="postgresql")`)."""
+    def include_object(obj, name, type_, reflected, compare_to):
+        condition = getattr(obj, "_ddl_if", None)
+        return condition is None or condition.dialect is None or condition.dialect == dialect_name
+    return include_object
+
+
 def run_migrations_offline() -> None:
     context.configure(url=database_url(), target_metadata=target_metadata, literal_binds=True,
                       render_as_batch=True, compare_type=True, render_item=render_item)
@@ -38,7 +47,8 @@ def run_migrations_offline() -> None:
 
 def do_run_migrations(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata,
-                      render_as_batch=True, compare_type=True, render_item=render_item)
+                      render_as_batch=True, compare_type=True, render_item=render_item,
+                      include_object=only_where_created(connection.dialect.name))
     with context.begin_transaction():
         context.run_migrations()
 
