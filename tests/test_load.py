@@ -9,7 +9,6 @@ import threading
 import httpx
 from sqlalchemy import text
 
-from conftest import free_port  # noqa: F401 (keeps conftest imported before test_faults)
 from helpers import input_value
 from microblog.config import normalise_database_url
 from microblog.db import make_engine
