@@ -11,7 +11,6 @@ import logging
 import sqlite3
 import time
 from contextlib import asynccontextmanager
-from functools import partial
 from datetime import datetime, timezone
 from typing import Any, AsyncIterator, Awaitable, Callable
 
@@ -25,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError, TimeoutError as SQLAlchemyTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
-from . import mariadb
+from . import mariadb, sqlite
 from .writers import queue_writers
 
 log = logging.getLogger("microblog.db")
@@ -79,8 +78,10 @@ def make_engine(url: str, slow_query_seconds: float | None = None, *, busy_timeo
     web app's (a lock held elsewhere must not hang every request); migrations run without them."""
     options: dict = {"hide_parameters": True}
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, **options)
-        event.listen(engine.sync_engine, "connect", partial(_sqlite_pragmas, busy_timeout_ms=busy_timeout_ms))
+        # Statements run on the event loop's thread (sqlite.py); a locked database is waited
+        # for (busy_timeout_ms) in a thread.
+        engine = create_async_engine(url, async_creator=sqlite.connector(url, busy_timeout_ms), **options)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         queue_writers(engine.sync_engine, busy_timeout_ms)
     elif url.startswith("mysql"):
         engine = create_async_engine(url, pool_pre_ping=True, pool_timeout=pool_timeout, pool_recycle=3600,
@@ -100,11 +101,10 @@ def make_engine(url: str, slow_query_seconds: float | None = None, *, busy_timeo
     return engine
 
 
-def _sqlite_pragmas(dbapi_connection, _record, busy_timeout_ms: int = 5000) -> None:
-    # WAL and a busy timeout let several workers write; foreign keys make cascades real.
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # WAL lets several workers read while one writes; foreign keys make cascades real.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 

@@ -1,9 +1,13 @@
 """The database layer: slow queries are logged; SQLite runs in WAL mode with foreign keys; one
 commit per request, and callbacks after it."""
+import asyncio
 import logging
+import sqlite3
+import time
 
 import pytest
 from sqlalchemy import event, func, select, text
+from sqlalchemy.exc import OperationalError
 
 from conftest import flashes, login, make_user, post, text_of
 from microblog import create_app
@@ -39,7 +43,70 @@ async def test_sqlite_connections_use_wal_and_foreign_keys(tmp_path):
     async with engine.connect() as conn:
         assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
         assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
-        assert (await conn.execute(text("PRAGMA busy_timeout"))).scalar() == 5000
+    await engine.dispose()
+
+
+# --- SQLite on the event loop's thread (microblog/sqlite.py) ---------------------------------
+
+async def _ticks_while(work) -> tuple[object, int]:
+    """(what `work` answers, how often the event loop ran something else meanwhile)."""
+    ticks = 0
+
+    async def tick():
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticker = asyncio.create_task(tick())
+    try:
+        return await work, ticks
+    finally:
+        ticker.cancel()
+
+
+async def test_sqlite_waits_for_a_lock_held_elsewhere_without_stalling_other_requests(tmp_path):
+    path = tmp_path / "x.sqlite"
+    engine = make_engine(f"sqlite+aiosqlite:///{path}", busy_timeout_ms=5000)
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE t (n INTEGER)"))
+    outside = sqlite3.connect(path, isolation_level=None)  # a writer outside the app (a shell)
+    outside.execute("BEGIN IMMEDIATE")
+    asyncio.get_running_loop().call_later(0.5, outside.execute, "COMMIT")
+
+    async def write():
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO t VALUES (1)"))
+        async with engine.connect() as conn:
+            return (await conn.execute(text("SELECT count(*) FROM t"))).scalar()
+
+    started = time.monotonic()
+    written, ticks = await _ticks_while(write())
+    assert written == 1 and time.monotonic() - started >= 0.45
+    assert ticks >= 20  # the loop went on serving while the write waited (0.5 s of 10 ms ticks)
+    outside.close()
+    await engine.dispose()
+
+
+async def test_sqlite_gives_up_on_a_lock_held_past_the_busy_timeout(tmp_path):
+    path = tmp_path / "x.sqlite"
+    engine = make_engine(f"sqlite+aiosqlite:///{path}", busy_timeout_ms=300)
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE t (n INTEGER)"))
+    outside = sqlite3.connect(path, isolation_level=None)
+    outside.execute("BEGIN IMMEDIATE")
+
+    async def write():
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO t VALUES (1)"))
+
+    with pytest.raises(OperationalError, match="locked"):
+        await _ticks_while(write())
+    outside.execute("ROLLBACK")
+    async with engine.begin() as conn:  # the connection is fine for the next request
+        await conn.execute(text("INSERT INTO t VALUES (2)"))
+        assert (await conn.execute(text("SELECT n FROM t"))).scalars().all() == [2]
+    outside.close()
     await engine.dispose()
 
 

@@ -1,7 +1,7 @@
 """Who follows whom: the followers table and its rules."""
 from dataclasses import dataclass
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, Select, Table, delete, func, select
+from sqlalchemy import Column, ForeignKey, Index, Integer, Select, Table, delete, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..accounts.models import User
@@ -53,11 +53,21 @@ async def unfollow(db: AsyncSession, user: User, other: User) -> bool:
 
 async def follow_counts(db: AsyncSession, user: User) -> tuple[int, int]:
     """(followers, following), counted in the database in one statement."""
+    follower_count, following_count, _ = await follow_summary(db, user, None)
+    return follower_count, following_count
+
+
+async def follow_summary(db: AsyncSession, user: User, viewer: User | None) -> tuple[int, int, bool]:
+    """(followers, following, whether `viewer` follows `user`) in one statement: a profile's box."""
+    viewer_follows = (select(followers.c.follower_id).where(
+        followers.c.follower_id == viewer.id, followers.c.followed_id == user.id).exists()
+        if viewer is not None and viewer.id != user.id else literal(False))
     row = (await db.execute(select(
         select(func.count()).where(followers.c.followed_id == user.id).scalar_subquery(),
         select(func.count()).where(followers.c.follower_id == user.id).scalar_subquery(),
+        viewer_follows,
     ))).one()
-    return row[0], row[1]
+    return row[0], row[1], bool(row[2])
 
 
 async def follow_states(db: AsyncSession, viewer: User | None, users: list[User]) -> dict[int, FollowState]:

@@ -7,7 +7,7 @@ from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from babel import Locale
-from babel.dates import format_date, format_time, format_timedelta, get_datetime_format
+from babel.dates import TIMEDELTA_UNITS, format_date, format_time, format_timedelta, get_datetime_format
 from babel.numbers import format_decimal
 from markupsafe import Markup, escape
 from quart import g, has_request_context, request
@@ -19,6 +19,7 @@ from .locales import current_locale
 ZONE_COOKIE = "tz"  # set by static/app.js from Intl.DateTimeFormat().resolvedOptions().timeZone
 UTC = "UTC"
 JUST_NOW = timedelta(seconds=45)
+_RELATIVE: dict[tuple, str] = {}  # (locale, unit, count) → "3 minutes ago", as Babel writes it
 
 
 @cache
@@ -76,7 +77,19 @@ class Clock:
         ago = self.now - when
         if ago < JUST_NOW:
             return _("just now")
-        return format_timedelta(-ago, add_direction=True, locale=self.locale)
+        # Babel's own choice of unit and count (threshold 0.85), so that its answer, the same for
+        # every time with that unit and count, is worked out once per language.
+        delta = -ago
+        seconds = abs(delta.days * 86400 + delta.seconds)
+        for unit, per_unit in TIMEDELTA_UNITS:
+            value = seconds / per_unit
+            if value >= 0.85 or unit == "second":
+                break
+        key = (self.locale, unit, int(round(max(1, value) if unit == "second" and value > 0 else value)))
+        text = _RELATIVE.get(key)
+        if text is None:
+            text = _RELATIVE[key] = format_timedelta(delta, add_direction=True, locale=self.locale)
+        return text
 
     def exact(self, when: datetime) -> str:
         """The date and time in the reader's zone, the zone named: "24 nov 2026, 11:25:00 (UTC)"."""

@@ -47,6 +47,9 @@ def _secrets_in_url() -> list[str]:
             if "token" in name.lower() and isinstance(value, str) and len(value) >= 8]
 
 
+DRIVERS = ("microblog.sqlite",)  # ours, but where every statement runs: not the place to name
+
+
 def fingerprint(error: BaseException) -> tuple[str, str]:
     """(a key for the kind of error, where it was raised): its type, the innermost frame and the
     innermost frame of the app's own code (module, function, line: the same on every host)."""
@@ -55,7 +58,7 @@ def fingerprint(error: BaseException) -> tuple[str, str]:
     while tb is not None:
         module = tb.tb_frame.f_globals.get("__name__", "?")
         innermost = f"{module}.{tb.tb_frame.f_code.co_name}:{tb.tb_lineno}"
-        if module == "microblog" or module.startswith("microblog."):
+        if (module == "microblog" or module.startswith("microblog.")) and module not in DRIVERS:
             ours = innermost
         tb = tb.tb_next
     kind = f"{type(error).__module__}.{type(error).__qualname__}"

@@ -5,7 +5,7 @@ from quart_babel import gettext as _
 from ..accounts import AccountConflict, get_user, load_current_user, login_required
 from ..accounts.forms import nickname_taken_error
 from ..db import get_session
-from ..follows import FollowState, follow_counts, is_following
+from ..follows import FollowState, follow_summary
 from ..posts import Post, post_list
 from ..web import render, see_other
 from .forms import EditProfileForm
@@ -18,9 +18,7 @@ async def user(nickname: str):
     """Who they are, their follow box, and their posts."""
     user = await get_user(nickname)
     viewer = await load_current_user()
-    db = get_session()
-    follower_count, following_count = await follow_counts(db, user)
-    viewer_follows = viewer is not None and viewer.id != user.id and await is_following(db, viewer, user)
+    follower_count, following_count, viewer_follows = await follow_summary(get_session(), user, viewer)
     return await post_list("profiles/user.html", Post.by_author(user), user=user,
                            state=FollowState(follower_count, viewer_follows),
                            following_count=following_count, title=user.nickname)

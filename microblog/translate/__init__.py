@@ -12,10 +12,16 @@ from .models import PostTranslation, TranslationAllowance
 from .providers import PROVIDERS, TranslationFailed, Translator, translator_from
 from .routes import bp
 from ..i18n import primary
+from ..posts import card_variants
 from .service import language_name, offered
 
 __all__ = ["PROVIDERS", "PostTranslation", "TranslationAllowance", "TranslationFailed", "Translator",
            "init_app", "primary", "translator_from"]
+
+
+def offered_to_reader(post) -> bool:
+    """Whether "Translate" is shown under `post` to this request's reader."""
+    return offered(post, g.get("user"))
 
 
 def init_app(app: Quart) -> None:
@@ -23,7 +29,9 @@ def init_app(app: Quart) -> None:
     if service is not None:
         app.extensions["translator"] = service
     app.register_blueprint(bp)
-    app.jinja_env.globals["translation_offered"] = lambda post: offered(post, g.get("user"))
+    app.jinja_env.globals["translation_offered"] = offered_to_reader
+    if offered_to_reader not in card_variants:  # a kept post card differs by whether it offers one
+        card_variants.append(offered_to_reader)
     app.jinja_env.filters["language_name"] = language_name
 
     @app.before_serving

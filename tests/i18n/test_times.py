@@ -127,3 +127,16 @@ async def test_a_profile_says_when_its_user_was_last_seen_calendar_style(client,
     assert re.search(expected, visible(page))
     [(machine, exact, _shown)] = times(page)
     assert machine == alice.last_seen.isoformat() and exact.endswith("(UTC)")
+
+
+@pytest.mark.parametrize("seconds", [45, 59.4, 89.6, 90.4, 3000, 3036, 3060, 3100, 73000, 73500, 86400 * 6.2,
+                                     86400 * 25.5, 86400 * 300, 86400 * 700])
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_relative_times_read_as_babel_writes_them(seconds, language):
+    # Each (unit, count) is written once per language and kept: the kept words must be Babel's
+    # for every time, also next to the thresholds where it changes unit (51 minutes is "1 hour").
+    from babel.dates import format_timedelta
+    now = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+    clock = Clock(Locale(language), "UTC", now)
+    when = now - timedelta(seconds=seconds)
+    assert clock.relative(when) == format_timedelta(when - now, add_direction=True, locale=Locale(language))

@@ -1,0 +1,61 @@
+"""A post as lists show it (`posts/_post.html`), kept rendered so that a page of posts does not run
+the template once per post on every request.
+
+A kept card is the template's own output with the two things that change from one reader or one
+minute to the next cut out: the relative time ("3 minutes ago") and the session's CSRF token.
+Everything else it shows is in its key: the post (posts never change; ids are never reused), its
+author's nickname and e-mail (the avatar), the reader's language and time zone (the exact time in
+the title), the site's address prefix, whether the reader may delete it, and what other features add under a post for this
+reader (`card_variants`: translate's "Translate" offer). So every worker keeps its own cards and
+they never disagree; a change of nickname is a new key, the old card ages out.
+"""
+from collections.abc import Callable, Hashable
+
+from markupsafe import Markup, escape
+from quart import current_app, g, request
+
+from ..i18n.times import clock
+from ..security import csrf_token
+
+KEPT = 4096  # cards per worker, about 1.5 KB each
+SLOT = "\x00"  # never in a post or a nickname: forms refuse control characters
+
+# What other features show under a post that differs by reader: callbacks taking the post and
+# answering something hashable, registered by those features' init_app (so posts imports none).
+card_variants: list[Callable[[object], Hashable]] = []
+
+
+async def post_card(post) -> Markup:
+    """`post` (its author loaded) as `posts/_post.html` renders it for this reader."""
+    reader = clock()
+    user = g.get("user")
+    author = post.author
+    key = (post.id, author.nickname, author.email, str(reader.locale), reader.zone_name, request.root_path,
+           post.deletable_by(user), *(variant(post) for variant in card_variants))
+    kept = current_app.extensions.setdefault("post_cards", {})  # each app its own (tests make many)
+    parts = kept.get(key)
+    if parts is None:
+        parts = await _render(post, user)
+        if parts is None:
+            return Markup(await _template().render_async(post=post, current_account=user))
+        if len(kept) >= KEPT:
+            del kept[next(iter(kept))]  # the oldest
+        kept[key] = parts
+    fills = {"when": str(escape(reader.relative(post.timestamp))), "token": csrf_token()}
+    return Markup("".join(fills[part] if index % 2 else part for index, part in enumerate(parts)))
+
+
+async def _render(post, user) -> tuple[str, ...] | None:
+    """The card's parts: text, then a slot's name ("when", "token"), text, … (None: not keepable)."""
+    html = await _template().render_async(post=post, current_account=user)
+    when = f">{escape(clock().relative(post.timestamp))}</time>"
+    if SLOT in html or html.count(when) != 1:
+        return None
+    token = csrf_token()
+    html = html.replace(when, f">{SLOT}when{SLOT}</time>").replace(token, f"{SLOT}token{SLOT}")
+    return tuple(html.split(SLOT))
+
+
+def _template():
+    return current_app.jinja_env.get_template("posts/_post.html")
+
