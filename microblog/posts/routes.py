@@ -40,7 +40,8 @@ async def index():
     """The home timeline: one's own posts and those of followed users, with the post form."""
     if request.method == "POST":
         return await _publish()
-    return await post_list("posts/index.html", Post.timeline(g.user), form=PostForm(), title=_("Home"))
+    return await post_list("posts/index.html", await Post.timeline_for(get_session(), g.user), form=PostForm(),
+                           title=_("Home"))
 
 
 @bp.route("/post", methods=["POST"])
@@ -57,7 +58,7 @@ async def _publish():
             return await render("posts/_post_form.html", form=form, status=422, headers={
                 "HX-Retarget": "#post-form", "HX-Reswap": "outerHTML"})
         # Without JavaScript: the page again, with the text kept and the error shown.
-        return await post_list("posts/index.html", Post.timeline(g.user), form=form, status=422,
+        return await post_list("posts/index.html", await Post.timeline_for(get_session(), g.user), form=form, status=422,
                                title=_("Home"), list_endpoint="posts.index")
     post = await Post.publish(get_session(), g.user, form.post.data, form.submission.data)
     return await answer(_("Your post is now live!"), url_for("posts.index"),

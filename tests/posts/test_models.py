@@ -25,8 +25,11 @@ async def test_followed_posts(app, db):
     await follow(db, mary, david)
 
     async def timeline(user):
-        page = await keyset_page(db, Post.timeline(user), Post.timestamp, Post.id, None, 100)
-        return [p.id for p in page.items]
+        shapes = [await keyset_page(db, Post.timeline(user, newest_first), Post.timestamp, Post.id, None, 100)
+                  for newest_first in (False, True)]
+        by_author, newest_first = ([p.id for p in page.items] for page in shapes)
+        assert by_author == newest_first  # two shapes of one query
+        return by_author
 
     assert await timeline(john) == [p2.id, p4.id, p1.id]
     assert await timeline(susan) == [p2.id, p3.id]
