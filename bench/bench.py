@@ -57,7 +57,7 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(log, "w")
         bind = f"127.0.0.1:{self.port}"
-        command = ([str(BIN / "hypercorn"), "--bind", bind, "-w", str(workers), app] if app else
+        command = ([str(BIN / "hypercorn"), "--bind", bind, "-w", str(workers), "-k", "uvloop", app] if app else
                    [str(BIN / "python"), "-m", "microblog.serve", "--bind", bind])
         self.process = subprocess.Popen(
             command, cwd=ROOT, env={**env, "WEB_CONCURRENCY": str(workers)}, stdout=self.log,

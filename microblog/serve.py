@@ -76,8 +76,19 @@ def run_worker(config: HypercornConfig) -> int:
         return APP_CANNOT_START
     # Hypercorn sets SO_REUSEPORT only under its own master; an fd:// bind takes our socket as it is.
     config.bind = [f"fd://{bound_socket(*address(bind)).detach()}" for bind in config.bind]
-    asyncio.run(_serve(app, config, parent))
+    with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+        runner.run(_serve(app, config, parent))
     return 0
+
+
+def event_loop_factory():
+    """uvloop's event loop where it is installed (requirements.txt; a third or more of a page's
+    time is event-loop work), else asyncio's own."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 async def _serve(app: Quart, config: HypercornConfig, parent: int) -> None:
