@@ -85,9 +85,9 @@ async def follow_states(db: AsyncSession, viewer: User | None, users: list[User]
     return {i: FollowState(counts.get(i, 0), i in followed) for i in ids}
 
 
-def followed_ids(user: User) -> Select:
-    """The ids of the users `user` follows (a subquery for the home timeline)."""
-    return select(followers.c.followed_id).where(followers.c.follower_id == user.id)
+def followed_ids(user_id: int) -> Select:
+    """The ids of the users user `user_id` follows (a subquery for the home timeline)."""
+    return select(followers.c.followed_id).where(followers.c.follower_id == user_id)
 
 
 def followers_of(user: User) -> Select:

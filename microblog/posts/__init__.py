@@ -4,12 +4,12 @@ import asyncio
 from quart import Quart
 
 from . import cli
-from .cards import card_variants, post_card
+from .cards import card_variants, post_cards
 from .language import detect_language_sync
 from .models import POST_MAX, Post
 from .routes import bp, get_post, post_list
 
-__all__ = ["POST_MAX", "Post", "card_variants", "get_post", "init_app", "post_card", "post_list"]
+__all__ = ["POST_MAX", "Post", "card_variants", "get_post", "init_app", "post_cards", "post_list"]
 
 
 def init_app(app: Quart) -> None:

@@ -20,38 +20,43 @@ from ..security import csrf_token
 KEPT = 4096  # cards per worker, about 1.5 KB each
 SLOT = "\x00"  # never in a post or a nickname: forms refuse control characters
 
-# What other features show under a post that differs by reader: callbacks taking the post and
-# answering something hashable, registered by those features' init_app (so posts imports none).
-card_variants: list[Callable[[object], Hashable]] = []
+# What other features show under a post that differs by reader: callables registered by those
+# features' init_app (so posts imports none of them), each called once per page and answering a
+# function of a post that gives something hashable (translate: whether "Translate" is offered).
+card_variants: list[Callable[[], Callable[[object], Hashable]]] = []
 
 
-async def post_card(post) -> Markup:
-    """`post` (its author loaded) as `posts/_post.html` renders it for this reader."""
-    reader = clock()
-    user = g.get("user")
-    author = post.author
-    key = (post.id, author.nickname, author.email, str(reader.locale), reader.zone_name, request.root_path,
-           post.deletable_by(user), *(variant(post) for variant in card_variants))
+async def post_cards(posts) -> Markup:
+    """`posts` (authors loaded) as `posts/_post.html` renders each for this reader."""
+    reader, user, token = clock(), g.get("user"), csrf_token()
+    reader_key = (str(reader.locale), reader.zone_name, request.root_path)
+    variants = [variant() for variant in card_variants]
     kept = current_app.extensions.setdefault("post_cards", {})  # each app its own (tests make many)
-    parts = kept.get(key)
-    if parts is None:
-        parts = await _render(post, user)
+    cards = []
+    for post in posts:
+        author = post.author
+        key = (post.id, author.nickname, author.email, reader_key, post.deletable_by(user),
+               *(variant(post) for variant in variants))
+        parts = kept.get(key)
         if parts is None:
-            return Markup(await _template().render_async(post=post, current_account=user))
-        if len(kept) >= KEPT:
-            del kept[next(iter(kept))]  # the oldest
-        kept[key] = parts
-    fills = {"when": str(escape(reader.relative(post.timestamp))), "token": csrf_token()}
-    return Markup("".join(fills[part] if index % 2 else part for index, part in enumerate(parts)))
+            parts = await _render(post, user, token)
+            if parts is None:
+                cards.append(await _template().render_async(post=post, current_account=user))
+                continue
+            if len(kept) >= KEPT:
+                del kept[next(iter(kept))]  # the oldest
+            kept[key] = parts
+        fills = {"when": str(escape(reader.relative(post.timestamp))), "token": token}
+        cards.append("".join(fills[part] if index % 2 else part for index, part in enumerate(parts)))
+    return Markup("".join(cards))
 
 
-async def _render(post, user) -> tuple[str, ...] | None:
+async def _render(post, user, token: str) -> tuple[str, ...] | None:
     """The card's parts: text, then a slot's name ("when", "token"), text, … (None: not keepable)."""
     html = await _template().render_async(post=post, current_account=user)
     when = f">{escape(clock().relative(post.timestamp))}</time>"
     if SLOT in html or html.count(when) != 1:
         return None
-    token = csrf_token()
     html = html.replace(when, f">{SLOT}when{SLOT}</time>").replace(token, f"{SLOT}token{SLOT}")
     return tuple(html.split(SLOT))
 

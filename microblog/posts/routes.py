@@ -8,7 +8,7 @@ from ..db import get_session
 from ..errors import Refused
 from ..paging import current_cursor, keyset_page, list_response
 from ..web import answer, back_or, is_htmx, render
-from .cards import post_card
+from .cards import post_cards
 from .forms import PostForm
 from .models import Post
 
@@ -20,7 +20,7 @@ async def post_list(template: str, query: Select, status: int = 200, **context):
     page = await keyset_page(get_session(), query, Post.timestamp, Post.id, current_cursor(),
                              current_app.config["POSTS_PER_PAGE"])
     context.setdefault("list_endpoint", request.endpoint)
-    return await list_response(template, status, page=page, item_card=post_card, **context)
+    return await list_response(template, status, page=page, item_cards=post_cards, **context)
 
 
 async def get_post(post_id: int, check_author: bool = True) -> Post:

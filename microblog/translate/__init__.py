@@ -13,7 +13,7 @@ from .providers import PROVIDERS, TranslationFailed, Translator, translator_from
 from .routes import bp
 from ..i18n import primary
 from ..posts import card_variants
-from .service import language_name, offered
+from .service import language_name, offer_for, offered
 
 __all__ = ["PROVIDERS", "PostTranslation", "TranslationAllowance", "TranslationFailed", "Translator",
            "init_app", "primary", "translator_from"]
@@ -24,14 +24,19 @@ def offered_to_reader(post) -> bool:
     return offered(post, g.get("user"))
 
 
+def offers_to_reader():
+    """`offered_to_reader`, for a page of posts (a kept post card differs by it)."""
+    return offer_for(g.get("user"))
+
+
 def init_app(app: Quart) -> None:
     service = translator_from(app.config)
     if service is not None:
         app.extensions["translator"] = service
     app.register_blueprint(bp)
     app.jinja_env.globals["translation_offered"] = offered_to_reader
-    if offered_to_reader not in card_variants:  # a kept post card differs by whether it offers one
-        card_variants.append(offered_to_reader)
+    if offers_to_reader not in card_variants:
+        card_variants.append(offers_to_reader)
     app.jinja_env.filters["language_name"] = language_name
 
     @app.before_serving

@@ -7,6 +7,7 @@ dropped.
 """
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
@@ -50,8 +51,15 @@ def language_name(code: str) -> str:
 def offered(post, reader) -> bool:
     """Whether to show "Translate" under `post`: to a logged-in reader, with a provider set up,
     for a post whose language is known and is not the reader's."""
-    source = primary(post.language)
-    return reader is not None and translator() is not None and bool(source) and source != reader_language()
+    return offer_for(reader)(post)
+
+
+def offer_for(reader) -> Callable[[object], bool]:
+    """`offered(post, reader)` for many posts, with what is the same for all of them looked up once."""
+    if reader is None or translator() is None:
+        return lambda post: False
+    language = reader_language()
+    return lambda post: (source := primary(post.language)) != "" and source != language
 
 
 def check_translatable(post) -> tuple[str, str]:
