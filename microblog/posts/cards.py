@@ -5,9 +5,10 @@ A kept card is the template's own output with the two things that change from on
 minute to the next cut out: the relative time ("3 minutes ago") and the session's CSRF token.
 Everything else it shows is in its key: the post (posts never change; ids are never reused), its
 author's nickname and e-mail (the avatar), the reader's language and time zone (the exact time in
-the title), the site's address prefix, whether the reader may delete it, and what other features add under a post for this
-reader (`card_variants`: translate's "Translate" offer). So every worker keeps its own cards and
-they never disagree; a change of nickname is a new key, the old card ages out.
+the title), the site's address prefix, whether the reader may delete it, and what other features
+add under a post for this reader (`card_variants`: translate's "Translate" offer). So every worker
+keeps its own cards and they never disagree; a change of nickname is a new key, the old card ages
+out.
 """
 from collections.abc import Callable, Hashable
 
