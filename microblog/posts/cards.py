@@ -38,24 +38,26 @@ async def post_cards(posts) -> Markup:
         author = post.author
         key = (post.id, author.nickname, author.email, reader_key, post.deletable_by(user),
                *(variant(post) for variant in variants))
+        when = str(escape(reader.relative(post.timestamp)))
         parts = kept.get(key)
         if parts is None:
-            parts = await _render(post, user, token)
+            parts = await _render(post, user, token, when)
             if parts is None:
                 cards.append(await _template().render_async(post=post, current_account=user))
                 continue
             if len(kept) >= KEPT:
                 del kept[next(iter(kept))]  # the oldest
             kept[key] = parts
-        fills = {"when": str(escape(reader.relative(post.timestamp))), "token": token}
+        fills = {"when": when, "token": token}
         cards.append("".join(fills[part] if index % 2 else part for index, part in enumerate(parts)))
     return Markup("".join(cards))
 
 
-async def _render(post, user, token: str) -> tuple[str, ...] | None:
-    """The card's parts: text, then a slot's name ("when", "token"), text, … (None: not keepable)."""
+async def _render(post, user, token: str, when: str) -> tuple[str, ...] | None:
+    """The card's parts: text, then a slot's name ("when", "token"), text, … (None: not keepable).
+    `when` is the relative time the template wrote (escaped), `token` the session's CSRF token."""
     html = await _template().render_async(post=post, current_account=user)
-    when = f">{escape(clock().relative(post.timestamp))}</time>"
+    when = f">{when}</time>"
     if SLOT in html or html.count(when) != 1:
         return None
     html = html.replace(when, f">{SLOT}when{SLOT}</time>").replace(token, f"{SLOT}token{SLOT}")
@@ -64,4 +66,3 @@ async def _render(post, user, token: str) -> tuple[str, ...] | None:
 
 def _template():
     return current_app.jinja_env.get_template("posts/_post.html")
-

@@ -58,8 +58,8 @@ async def _publish():
             return await render("posts/_post_form.html", form=form, status=422, headers={
                 "HX-Retarget": "#post-form", "HX-Reswap": "outerHTML"})
         # Without JavaScript: the page again, with the text kept and the error shown.
-        return await post_list("posts/index.html", await Post.timeline_for(get_session(), g.user), form=form, status=422,
-                               title=_("Home"), list_endpoint="posts.index")
+        return await post_list("posts/index.html", await Post.timeline_for(get_session(), g.user), form=form,
+                               status=422, title=_("Home"), list_endpoint="posts.index")
     post = await Post.publish(get_session(), g.user, form.post.data, form.submission.data)
     return await answer(_("Your post is now live!"), url_for("posts.index"),
                         fragment="posts/_post_published.html", post=post, form=PostForm())
