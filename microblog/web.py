@@ -1,14 +1,19 @@
 """Small helpers every feature uses: htmx detection, page-or-fragment rendering, the answer to an
-action, redirects."""
+action, redirects, and parts of pages kept rendered."""
 import asyncio
 import inspect
+from collections.abc import Hashable
 from urllib.parse import urlsplit
 
-from quart import (Quart, Response, current_app, flash, has_request_context, make_response, redirect, render_template,
-                   request, url_for)
+from markupsafe import Markup, escape
+from quart import (Quart, Response, current_app, flash, g, has_request_context, make_response, redirect,
+                   render_template, request, url_for)
 
 from .db import unavailability
-from .security import safe_next
+from .i18n import current_locale_code
+from .security import csrf_token, safe_next
+
+SLOT = "\x00"  # never in a page: forms refuse control characters, templates and catalogues have none
 
 
 class App(Quart):
@@ -21,6 +26,11 @@ class App(Quart):
     async def dispatch_request(self, request_context=None):
         async with asyncio.timeout(self.config["REQUEST_TIMEOUT"]):
             return await super().dispatch_request(request_context)
+
+    def create_jinja_environment(self):
+        environment = super().create_jinja_environment()
+        environment.globals["navbar"] = navbar
+        return environment
 
     async def update_template_context(self, context: dict) -> None:
         """As Quart's, but Quart runs a context processor that is a plain function (its own
@@ -101,3 +111,32 @@ def external_url(endpoint: str, **values) -> str:
     if base:
         return base + current_app.url_map.bind("").build(endpoint, values)
     return url_for(endpoint, _external=True, **values)
+
+
+async def kept(template: str, key: Hashable, slots: dict[str, str], limit: int = 256, **context) -> Markup:
+    """`template` rendered once per `key` (in each app) and kept, the `slots` filled in on every
+    call: each is a variable the template shows, given to it as a marker when it renders and
+    replaced by the value here (escaped). `key` must hold all else the output depends on that is
+    not fixed for the app (the language, the address prefix); at most `limit` keys per template."""
+    store = current_app.extensions.setdefault("kept", {}).setdefault(template, {})
+    parts = store.get(key)
+    if parts is None:
+        markers = {name: Markup(f"{SLOT}{name}{SLOT}") for name in slots}
+        html = await current_app.jinja_env.get_template(template).render_async(**context, **markers)
+        parts = tuple(html.split(SLOT))
+        if len(store) >= limit:
+            del store[next(iter(store))]  # the oldest
+        store[key] = parts
+    values = {name: str(escape(value)) for name, value in slots.items()}
+    return Markup("".join(values[part] if index % 2 else part for index, part in enumerate(parts)))
+
+
+async def navbar() -> Markup:
+    """The navigation bar (`_navbar.html`), the same for every visitor and every logged-in reader
+    in one language, but for the CSRF token, the link to one's profile and where the language
+    menu returns to."""
+    user = g.get("user")
+    slots = {"token": csrf_token(), "language_action": url_for("i18n.choose_language", next=request.path),
+             "profile_url": url_for("profiles.user", nickname=user.nickname) if user is not None else ""}
+    return await kept("_navbar.html", (current_locale_code(), request.root_path, user is not None), slots,
+                      logged_in=user is not None)
