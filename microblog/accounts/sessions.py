@@ -12,9 +12,10 @@ import hashlib
 import re
 import secrets
 from datetime import datetime, timedelta
+from functools import cache
 
 from quart import current_app
-from sqlalchemy import Boolean, ForeignKey, String, delete, insert, select, update
+from sqlalchemy import Boolean, ForeignKey, Select, String, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -84,9 +85,7 @@ class LoginSession(Base):
     @classmethod
     async def find(cls, db: AsyncSession, token: str) -> "tuple[LoginSession, User] | None":
         """The live session the token names, and its user (one query); None if it has ended."""
-        found = (await db.execute(
-            select(cls, User).join(User, User.id == cls.user_id)
-            .where(cls.id == token_hash(token), cls.expires > utcnow()))).first()
+        found = (await db.execute(_find(), {"id": token_hash(token), "now": utcnow()})).first()
         if found is None or found[0].password_fingerprint != found[1].password_fingerprint:
             return None
         return found[0], found[1]
@@ -134,6 +133,13 @@ class LoginSession(Base):
     @property
     def browser_and_system(self) -> tuple[str | None, str | None]:
         return describe_user_agent(self.user_agent)
+
+
+@cache
+def _find() -> Select:
+    """A session by its id, live at `now`, with its user (built once: every request asks)."""
+    return (select(LoginSession, User).join(User, User.id == LoginSession.user_id)
+            .where(LoginSession.id == bindparam("id"), LoginSession.expires > bindparam("now", type_=UTCDateTime())))
 
 
 # Checked in order: Edge and Opera also say "Chrome", Chrome also says "Safari".
