@@ -2,10 +2,10 @@
 import base64
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Generic, Sequence, TypeVar
+from typing import Callable, Generic, Sequence, TypeVar
 
 from quart import Response, request
-from sqlalchemy import Select, tuple_
+from sqlalchemy import Select, Subquery, tuple_
 
 from .db import EPOCH
 from .web import is_htmx, render
@@ -58,22 +58,27 @@ def post_key(post) -> tuple[datetime, int]:
 
 
 async def keyset_page(db, query: Select, timestamp_col, id_col, cursor: Cursor | None,
-                      per_page: int, key=post_key) -> Page:
+                      per_page: int, key=post_key, load: Callable[[Subquery], Select] | None = None) -> Page:
     """One page of `query` (no ORDER BY of its own), newest first, before or after `cursor`.
 
     Items are the first selected entity, or whole rows when the query selects several columns;
-    `key(item)` gives an item's (timestamp, id).
+    `key(item)` gives an item's (timestamp, id). With `load`, a deferred join: `query` selects
+    only ids, so that an index can find the page without reading a row, and `load(ids)` selects
+    the items whose id is in that page (`ids`, a subquery), with whatever comes with them.
     """
     position = tuple_(timestamp_col, id_col)
     if cursor is None:
-        query = query.order_by(timestamp_col.desc(), id_col.desc())
+        order = (timestamp_col.desc(), id_col.desc())
     elif cursor.newer:
-        query = query.where(position > tuple_(cursor.timestamp, cursor.id)).order_by(
-            timestamp_col.asc(), id_col.asc())
+        query = query.where(position > tuple_(cursor.timestamp, cursor.id))
+        order = (timestamp_col.asc(), id_col.asc())
     else:
-        query = query.where(position < tuple_(cursor.timestamp, cursor.id)).order_by(
-            timestamp_col.desc(), id_col.desc())
-    result = await db.execute(query.limit(per_page + 1))
+        query = query.where(position < tuple_(cursor.timestamp, cursor.id))
+        order = (timestamp_col.desc(), id_col.desc())
+    query = query.order_by(*order).limit(per_page + 1)
+    if load is not None:
+        query = load(query.subquery()).order_by(*order)
+    result = await db.execute(query)
     rows = result.unique().all() if len(query.column_descriptions) > 1 else result.unique().scalars().all()
     more = len(rows) > per_page
     rows = list(rows[:per_page])

@@ -15,10 +15,11 @@ from .models import Post
 bp = Blueprint("posts", __name__)
 
 
-async def post_list(template: str, query: Select, status: int = 200, **context):
-    """A page of posts (newest first, keyset paged), or for infinite scroll the next page alone."""
+async def post_list(template: str, query: Select, status: int = 200, load=None, **context):
+    """A page of posts (newest first, keyset paged), or for infinite scroll the next page alone.
+    `load`: see keyset_page (the timeline selects ids, then the posts)."""
     page = await keyset_page(get_session(), query, Post.timestamp, Post.id, current_cursor(),
-                             current_app.config["POSTS_PER_PAGE"])
+                             current_app.config["POSTS_PER_PAGE"], load=load)
     context.setdefault("list_endpoint", request.endpoint)
     return await list_response(template, status, page=page, item_cards=post_cards, **context)
 
@@ -40,8 +41,8 @@ async def index():
     """The home timeline: one's own posts and those of followed users, with the post form."""
     if request.method == "POST":
         return await _publish()
-    return await post_list("posts/index.html", await Post.timeline_for(get_session(), g.user), form=PostForm(),
-                           title=_("Home"))
+    return await post_list("posts/index.html", await Post.timeline_for(get_session(), g.user),
+                           load=Post.with_authors, form=PostForm(), title=_("Home"))
 
 
 @bp.route("/post", methods=["POST"])
@@ -58,8 +59,9 @@ async def _publish():
             return await render("posts/_post_form.html", form=form, status=422, headers={
                 "HX-Retarget": "#post-form", "HX-Reswap": "outerHTML"})
         # Without JavaScript: the page again, with the text kept and the error shown.
-        return await post_list("posts/index.html", await Post.timeline_for(get_session(), g.user), form=form,
-                               status=422, title=_("Home"), list_endpoint="posts.index")
+        return await post_list("posts/index.html", await Post.timeline_for(get_session(), g.user),
+                               load=Post.with_authors, form=form, status=422, title=_("Home"),
+                               list_endpoint="posts.index")
     post = await Post.publish(get_session(), g.user, form.post.data, form.submission.data)
     return await answer(_("Your post is now live!"), url_for("posts.index"),
                         fragment="posts/_post_published.html", post=post, form=PostForm())

@@ -25,7 +25,8 @@ async def test_followed_posts(app, db):
     await follow(db, mary, david)
 
     async def timeline(user):
-        shapes = [await keyset_page(db, Post.timeline(user, newest_first), Post.timestamp, Post.id, None, 100)
+        shapes = [await keyset_page(db, Post.timeline(user, newest_first), Post.timestamp, Post.id, None, 100,
+                                   load=Post.with_authors)
                   for newest_first in (False, True)]
         by_author, newest_first = ([p.id for p in page.items] for page in shapes)
         assert by_author == newest_first  # two shapes of one query
@@ -37,7 +38,7 @@ async def test_followed_posts(app, db):
     assert await timeline(david) == [p4.id]
 
     # Authors come with the posts (no lazy load needed to show "<nickname> said").
-    page = await keyset_page(db, Post.timeline(john), Post.timestamp, Post.id, None, 100)
+    page = await keyset_page(db, Post.timeline(john), Post.timestamp, Post.id, None, 100, load=Post.with_authors)
     assert [p.author.nickname for p in page.items] == ["susan", "david", "john"]
 
     # A user's own posts only.
