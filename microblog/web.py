@@ -117,7 +117,8 @@ async def kept(template: str, key: Hashable, slots: dict[str, str], limit: int =
     """`template` rendered once per `key` (in each app) and kept, the `slots` filled in on every
     call: each is a variable the template shows, given to it as a marker when it renders and
     replaced by the value here (escaped). `key` must hold all else the output depends on that is
-    not fixed for the app (the language, the address prefix); at most `limit` keys per template."""
+    not fixed for the app (the language, the address prefix); at most `limit` keys per template.
+    In debug nothing is kept: templates change."""
     store = current_app.extensions.setdefault("kept", {}).setdefault(template, {})
     parts = store.get(key)
     if parts is None:
@@ -126,7 +127,8 @@ async def kept(template: str, key: Hashable, slots: dict[str, str], limit: int =
         parts = tuple(html.split(SLOT))
         if len(store) >= limit:
             del store[next(iter(store))]  # the oldest
-        store[key] = parts
+        if not current_app.debug:  # in debug, templates change
+            store[key] = parts
     values = {name: str(escape(value)) for name, value in slots.items()}
     return Markup("".join(values[part] if index % 2 else part for index, part in enumerate(parts)))
 

@@ -2,7 +2,7 @@
 CSRF token and way back from the language menu, and their own language."""
 from urllib.parse import parse_qs, urlsplit
 
-from conftest import login, make_user
+from conftest import login, make_post, make_user
 from helpers import page_of
 from htmltree import parse
 
@@ -72,3 +72,17 @@ async def test_readers_in_another_language_get_the_bar_in_theirs(app, db, client
     assert spanish.find("button", aria_current="true")["value"] == "es"
     assert english.find("button", aria_current="true")["value"] == "en"
     assert "Explore" in links(navbar(await page_of(client, "/auth/login")))
+
+
+async def test_in_debug_nothing_is_kept_for_templates_change(app, db, client):
+    alice = await make_user(db, "alice")
+    await make_post(db, alice, "hello")
+    app.debug = True
+    try:
+        assert "hello" in await page_of(client, "/explore")
+        assert not any(app.extensions.get("kept", {}).values()) and not app.extensions.get("post_cards")
+        assert "static_urls" not in app.extensions
+    finally:
+        app.debug = False
+    await page_of(client, "/explore")
+    assert app.extensions["kept"]["_navbar.html"] and app.extensions["post_cards"] and app.extensions["static_urls"]

@@ -5,7 +5,7 @@ the fingerprint (an old page, a hand-typed URL) the browser keeps the file but a
 import hashlib
 from pathlib import Path
 
-from quart import Quart, Response, request
+from quart import Quart, Response, current_app, request, url_for
 
 CACHED_FOR_A_YEAR = "public, max-age=31536000, immutable"
 ASK_FIRST = "public, no-cache"
@@ -28,8 +28,21 @@ class Fingerprints:
         return self.known[filename]
 
 
+def static_url(filename: str) -> str:
+    """`url_for('static', filename=filename)`, fingerprint included, worked out once per file and
+    address prefix (each page names five files; in debug, every time: files change)."""
+    if current_app.debug:
+        return url_for("static", filename=filename)
+    known = current_app.extensions.setdefault("static_urls", {})
+    key = (filename, request.root_path)
+    if key not in known:
+        known[key] = url_for("static", filename=filename)
+    return known[key]
+
+
 def init_app(app: Quart) -> None:
     fingerprints = Fingerprints(app.static_folder, always_fresh=app.debug)
+    app.jinja_env.globals["static_url"] = static_url
 
     @app.url_defaults
     def _fingerprint(endpoint: str, values: dict) -> None:

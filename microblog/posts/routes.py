@@ -6,7 +6,7 @@ from sqlalchemy import Select
 from ..accounts import login_required
 from ..db import get_session
 from ..errors import Refused
-from ..paging import current_cursor, keyset_page, list_response
+from ..paging import current_cursor, keyset_page, list_response, next_page_only
 from ..web import answer, back_or, is_htmx, render
 from .cards import post_cards
 from .forms import PostForm
@@ -42,7 +42,7 @@ async def index():
     if request.method == "POST":
         return await _publish()
     return await post_list("posts/index.html", await Post.timeline_for(get_session(), g.user),
-                           load=Post.with_authors, form=PostForm(), title=_("Home"))
+                           load=Post.with_authors, form=None if next_page_only() else PostForm(), title=_("Home"))
 
 
 @bp.route("/post", methods=["POST"])
