@@ -2,8 +2,9 @@
 import hashlib
 import re
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import Index, String, func, select, true, update
+from sqlalchemy import Index, Select, String, bindparam, func, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -109,7 +110,7 @@ class User(Base):
     async def by_nickname(cls, db: AsyncSession, nickname: str) -> "User | None":
         if not cls.nickname_is_valid(nickname):
             return None  # never a user, and no query with whatever bytes came in the URL
-        return await db.scalar(select(cls).where(func.lower(cls.nickname) == nickname.lower()))
+        return await db.scalar(_by_nickname(), {"nickname": nickname.lower()})
 
     @classmethod
     async def by_email(cls, db: AsyncSession, email: str) -> "User | None":
@@ -154,3 +155,9 @@ class User(Base):
 
 # Nicknames are unique whatever their case: "John" and "john" are the same person.
 Index("ix_user_nickname_lower", func.lower(User.nickname), unique=True)
+
+
+@cache
+def _by_nickname() -> Select:
+    """A user by nickname, any case (built once: every profile asks)."""
+    return select(User).where(func.lower(User.nickname) == bindparam("nickname"))

@@ -1,7 +1,8 @@
 """Who follows whom: the followers table and its rules."""
 from dataclasses import dataclass
+from functools import cache
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, Select, Table, delete, func, literal, select
+from sqlalchemy import Column, ForeignKey, Index, Integer, Select, Table, bindparam, delete, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..accounts.models import User
@@ -59,15 +60,21 @@ async def follow_counts(db: AsyncSession, user: User) -> tuple[int, int]:
 
 async def follow_summary(db: AsyncSession, user: User, viewer: User | None) -> tuple[int, int, bool]:
     """(followers, following, whether `viewer` follows `user`) in one statement: a profile's box."""
-    viewer_follows = (select(followers.c.follower_id).where(
-        followers.c.follower_id == viewer.id, followers.c.followed_id == user.id).exists()
-        if viewer is not None and viewer.id != user.id else literal(False))
-    row = (await db.execute(select(
-        select(func.count()).where(followers.c.followed_id == user.id).scalar_subquery(),
-        select(func.count()).where(followers.c.follower_id == user.id).scalar_subquery(),
-        viewer_follows,
-    ))).one()
+    other_viewer = viewer is not None and viewer.id != user.id
+    row = (await db.execute(_follow_summary(other_viewer),
+                            {"user": user.id, "viewer": viewer.id if other_viewer else None})).one()
     return row[0], row[1], bool(row[2])
+
+
+@cache
+def _follow_summary(other_viewer: bool) -> Select:
+    user, viewer = bindparam("user"), bindparam("viewer")
+    viewer_follows = (select(followers.c.follower_id).where(
+        followers.c.follower_id == viewer, followers.c.followed_id == user).exists()
+        if other_viewer else literal(False))
+    return select(select(func.count()).where(followers.c.followed_id == user).scalar_subquery(),
+                  select(func.count()).where(followers.c.follower_id == user).scalar_subquery(),
+                  viewer_follows)
 
 
 async def follow_states(db: AsyncSession, viewer: User | None, users: list[User]) -> dict[int, FollowState]:
