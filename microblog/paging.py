@@ -1,11 +1,12 @@
 """Keyset pagination: opaque cursors over (timestamp, id), stable under concurrent inserts."""
 import base64
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Generic, Sequence, TypeVar
 
 from quart import Response, request
-from sqlalchemy import Select, Subquery, tuple_
+from sqlalchemy import Select, Subquery, bindparam, tuple_
 
 from .db import EPOCH
 from .web import is_htmx, render
@@ -66,19 +67,13 @@ async def keyset_page(db, query: Select, timestamp_col, id_col, cursor: Cursor |
     only ids, so that an index can find the page without reading a row, and `load(ids)` selects
     the items whose id is in that page (`ids`, a subquery), with whatever comes with them.
     """
-    position = tuple_(timestamp_col, id_col)
-    if cursor is None:
-        order = (timestamp_col.desc(), id_col.desc())
-    elif cursor.newer:
-        query = query.where(position > tuple_(cursor.timestamp, cursor.id))
-        order = (timestamp_col.asc(), id_col.asc())
-    else:
-        query = query.where(position < tuple_(cursor.timestamp, cursor.id))
-        order = (timestamp_col.desc(), id_col.desc())
-    query = query.order_by(*order).limit(per_page + 1)
-    if load is not None:
-        query = load(query.subquery()).order_by(*order)
-    result = await db.execute(query)
+    direction = None if cursor is None else cursor.newer
+    paged = _paged_statements.setdefault(query, {})
+    shape = (direction, timestamp_col, id_col, per_page, load)
+    if shape not in paged:
+        paged[shape] = _paged(query, direction, timestamp_col, id_col, per_page, load)
+    parameters = {} if cursor is None else {"cursor_timestamp": cursor.timestamp, "cursor_id": cursor.id}
+    result = await db.execute(paged[shape], parameters)
     rows = result.unique().all() if len(query.column_descriptions) > 1 else result.unique().scalars().all()
     more = len(rows) > per_page
     rows = list(rows[:per_page])
@@ -92,6 +87,24 @@ async def keyset_page(db, query: Select, timestamp_col, id_col, cursor: Cursor |
         older=Cursor(*key(rows[-1])) if rows and has_older else None,
         newer=Cursor(*key(rows[0]), newer=True) if rows and has_newer else None,
     )
+
+
+# The paged statements of each list statement, built once for as long as the list statement lives
+# (features keep theirs, e.g. a timeline per reader): building one costs more than running it.
+_paged_statements: "weakref.WeakKeyDictionary[Select, dict]" = weakref.WeakKeyDictionary()
+
+
+def _paged(query: Select, newer: bool | None, timestamp_col, id_col, per_page: int, load) -> Select:
+    """`query`'s first page (`newer` None), or the page after (True) or before (False) a cursor
+    given as the parameters cursor_timestamp and cursor_id."""
+    if newer is not None:
+        position = tuple_(timestamp_col, id_col)
+        after = tuple_(bindparam("cursor_timestamp", type_=timestamp_col.type),
+                       bindparam("cursor_id", type_=id_col.type))
+        query = query.where(position > after if newer else position < after)
+    order = (timestamp_col.asc(), id_col.asc()) if newer else (timestamp_col.desc(), id_col.desc())
+    query = query.order_by(*order).limit(per_page + 1)
+    return query if load is None else load(query.subquery()).order_by(*order)
 
 
 def current_cursor() -> Cursor | None:
