@@ -103,16 +103,21 @@ class Post(Base):
     @staticmethod
     def with_authors(ids: Subquery) -> Select:
         """The posts whose ids are in `ids`, with their authors (`keyset_page`'s `load`)."""
-        return select(Post).join(ids, Post.id == ids.c.id).options(joinedload(Post.author, innerjoin=True))
+        return select(Post).join(ids, Post.id == ids.c.id).options(_with_author())
 
     @staticmethod
     def by_author(user: User) -> Select:
         return _by_author(user.id)
 
 
+def _with_author():
+    """A post's author, with what a post shows of them (no password hash, no settings)."""
+    return joinedload(Post.author, innerjoin=True).load_only(User.id, User.nickname, User.email, raiseload=True)
+
+
 @cache
 def _explore() -> Select:
-    return select(Post).options(joinedload(Post.author, innerjoin=True))
+    return select(Post).options(_with_author())
 
 
 @lru_cache(maxsize=1024)
@@ -135,4 +140,4 @@ def _timeline_sizes(user_id: int) -> Select:
 
 @lru_cache(maxsize=1024)
 def _by_author(user_id: int) -> Select:
-    return select(Post).where(Post.user_id == user_id).options(joinedload(Post.author, innerjoin=True))
+    return select(Post).where(Post.user_id == user_id).options(_with_author())
