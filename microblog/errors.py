@@ -1,11 +1,11 @@
 """Error pages: full pages for browsers, small fragments for htmx requests."""
 from quart import Quart, flash, g, redirect, request, session, url_for
 from quart_auth import Unauthorized
-from quart_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from . import db
 from .accounts import load_current_user
+from .i18n import gettext as _
 from .security import CSRFError
 from .web import is_htmx, render, same_site_path, see_other, vary_on_htmx
 

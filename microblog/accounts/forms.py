@@ -1,10 +1,9 @@
 """Account forms, and the nickname rules the profile form shares."""
-from quart_babel import gettext as _
-from quart_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from ..forms import QuartForm, lower, strip
+from ..i18n import gettext as _, lazy_gettext as _l
 from .models import EMAIL_MAX, NICKNAME_MAX, NICKNAME_PATTERN, User
 
 PASSWORD_MIN = 8

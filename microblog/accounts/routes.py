@@ -4,11 +4,9 @@ import math
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from quart import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from quart_auth import AuthUser, login_user, logout_user
-from quart_babel import gettext as _
-from quart_babel import ngettext
 
 from ..db import get_session
-from ..i18n import current_locale_code, speaking, user_locale
+from ..i18n import current_locale_code, gettext as _, ngettext, speaking, user_locale
 from ..mail import send_email
 from ..security import CSRF_FIELD, safe_next
 from ..web import external_url, render, see_other

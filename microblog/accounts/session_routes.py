@@ -1,9 +1,9 @@
 """The sessions page: where one is logged in, and ending the sessions one does not want."""
 from quart import abort, flash, g, make_response, url_for
 from quart_auth import logout_user
-from quart_babel import gettext as _
 
 from ..db import get_session
+from ..i18n import gettext as _
 from ..web import answer, is_htmx, render, see_other, vary_on_htmx
 from .access import login_required
 from .routes import bp

@@ -1,10 +1,10 @@
 """Follow and unfollow, and the lists of followers and followed users."""
 from quart import Blueprint, current_app, g, request, url_for
-from quart_babel import gettext as _
 
 from ..accounts import User, get_user, load_current_user, login_required
 from ..db import get_session
 from ..errors import Refused
+from ..i18n import gettext as _
 from ..mail import queue_new_follower_mail
 from ..paging import current_cursor, keyset_page, list_response
 from ..web import answer, back_or, render

@@ -5,13 +5,13 @@ from quart import Quart, g
 from quart_babel import Babel
 
 from . import cli
-from .locales import (TRANSLATIONS, current_locale_code, language_names, primary, select_locale, speaking,
-                      template_gettext, template_ngettext, translations, user_locale)
+from .locales import (TRANSLATIONS, current_locale_code, gettext, language_names, lazy_gettext, ngettext, primary,
+                      select_locale, speaking, template_gettext, template_ngettext, translations, user_locale)
 from .routes import bp
 from .times import calendar_time, known_zone, number, relative_time, zone_choices, zone_names
 
-__all__ = ["current_locale_code", "init_app", "primary", "known_zone", "speaking", "user_locale", "zone_choices",
-           "zone_names"]
+__all__ = ["current_locale_code", "gettext", "init_app", "lazy_gettext", "ngettext", "primary", "known_zone", "speaking",
+           "user_locale", "zone_choices", "zone_names"]
 
 
 def init_app(app: Quart) -> None:

@@ -8,8 +8,9 @@ from typing import Iterator
 from babel import Locale
 from jinja2 import pass_eval_context
 from markupsafe import Markup
-from quart import current_app, g, request
-from quart_babel import force_locale, get_locale
+from babel.support import NullTranslations
+from quart import current_app, g, has_app_context, request
+from quart_babel import LazyString, force_locale, get_locale
 from quart_babel.domain import get_translations as babel_translations
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent.parent / "translations"
@@ -67,9 +68,32 @@ def _names_of(codes: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
 
 def translations():
     """This request's catalogue (or a job's: each runs in an app context of its own)."""
+    if not has_app_context():
+        return NULL_TRANSLATIONS
     if "translations" not in g:
         g.translations = babel_translations()
     return g.translations
+
+
+NULL_TRANSLATIONS = NullTranslations()
+
+
+def gettext(string: str, /, **variables) -> str:
+    """quart-babel's `gettext` (the string in the reader's language, formatted with `variables`),
+    with the catalogue looked up once per request instead of once per string."""
+    text = translations().ugettext(string)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, num: int, /, **variables) -> str:
+    """quart-babel's `ngettext`, as `gettext` above: `num` chooses the form and is `%(num)d`."""
+    variables["num"] = num
+    return translations().ungettext(singular, plural, num) % variables
+
+
+def lazy_gettext(string: str, /, **variables) -> LazyString:
+    """`gettext` when the string is used (form labels and messages, written once at import)."""
+    return LazyString(gettext, string, **variables)
 
 
 def user_locale(user, default: str | None = None) -> str:

@@ -1,10 +1,9 @@
 """The language menu: a visitor's choice is kept in a cookie, a user's on their account too."""
 from quart import Blueprint, current_app, g, request
-from quart_babel import gettext as _
 
 from ..errors import Refused
 from ..web import back_or, see_other
-from .locales import LOCALE_COOKIE, offered
+from .locales import LOCALE_COOKIE, gettext as _, offered
 
 bp = Blueprint("i18n", __name__)
 YEAR = 365 * 24 * 3600

@@ -11,10 +11,9 @@ from babel.dates import TIMEDELTA_UNITS, format_date, format_time, format_timede
 from babel.numbers import format_decimal
 from markupsafe import Markup, escape
 from quart import g, has_request_context, request
-from quart_babel import gettext as _
 
 from ..db import utcnow
-from .locales import current_locale
+from .locales import current_locale, gettext as _
 
 ZONE_COOKIE = "tz"  # set by static/app.js from Intl.DateTimeFormat().resolvedOptions().timeZone
 UTC = "UTC"

@@ -10,13 +10,12 @@ import logging
 from datetime import timedelta
 
 from quart import render_template
-from quart_babel import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .. import db as database
 from .. import jobs
 from ..accounts.models import User
-from ..i18n import speaking, user_locale
+from ..i18n import gettext as _, speaking, user_locale
 from ..web import external_url
 from . import limits
 from .messages import build_message, new_message_id

@@ -1,10 +1,10 @@
-from quart_babel import lazy_gettext as _l
 import secrets
 
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import Length
 
 from ..forms import QuartForm, Visible, strip
+from ..i18n import lazy_gettext as _l
 from .models import POST_MAX
 
 

@@ -1,11 +1,11 @@
 """The home timeline, publishing, explore, and deleting a post."""
 from quart import Blueprint, abort, current_app, g, redirect, request, url_for
-from quart_babel import gettext as _
 from sqlalchemy import Select
 
 from ..accounts import login_required
 from ..db import get_session
 from ..errors import Refused
+from ..i18n import gettext as _
 from ..paging import current_cursor, keyset_page, list_response, next_page_only
 from ..web import answer, back_or, is_htmx, render
 from .cards import post_cards

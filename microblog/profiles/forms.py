@@ -1,11 +1,10 @@
-from quart_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from ..accounts import ABOUT_ME_MAX, NICKNAME_MAX
 from ..accounts.forms import NICKNAME_TOO_LONG, nickname_rules
 from ..forms import QuartForm, strip
-from ..i18n import zone_choices
+from ..i18n import lazy_gettext as _l, zone_choices
 
 
 class EditProfileForm(QuartForm):

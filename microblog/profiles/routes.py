@@ -1,11 +1,11 @@
 """A user's profile page, and editing one's own."""
 from quart import Blueprint, flash, g, redirect, request, url_for
-from quart_babel import gettext as _
 
 from ..accounts import AccountConflict, get_user, load_current_user, login_required
 from ..accounts.forms import nickname_taken_error
 from ..db import get_session
 from ..follows import FollowState, follow_summary
+from ..i18n import gettext as _
 from ..posts import Post, post_list
 from ..web import render, see_other
 from .forms import EditProfileForm

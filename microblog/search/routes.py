@@ -4,11 +4,11 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 from quart import Blueprint, current_app, redirect, request, url_for
-from quart_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..db import get_session
+from ..i18n import gettext as _
 from ..paging import Page, list_response
 from ..posts.models import Post
 from ..web import is_htmx, render

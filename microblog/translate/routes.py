@@ -1,11 +1,11 @@
 """Translate a post (POST: it costs the site money, so CSRF applies), and show it untranslated
 again (GET: what "Show original" fetches with htmx)."""
 from quart import Blueprint, g
-from quart_babel import gettext as _
 
 from ..accounts import login_required
 from ..db import get_session
 from ..errors import error_response
+from ..i18n import gettext as _
 from ..posts import get_post
 from ..web import back_or, is_htmx, render
 from .service import NotTranslated, translation_for

@@ -14,10 +14,9 @@ from functools import partial
 import httpx
 from babel import Locale, UnknownLocaleError
 from quart import current_app
-from quart_babel import gettext as _, ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..i18n import current_locale_code, primary
+from ..i18n import current_locale_code, gettext as _, ngettext, primary
 from .models import PostTranslation, TranslationAllowance
 from .providers import TranslationFailed, Translator
 

@@ -88,3 +88,22 @@ async def test_htmx_fragments_are_in_the_readers_language(client, db, alice):
 async def test_pages_in_the_readers_language_vary_with_accept_language(client):
     response = await client.get("/auth/login", headers={"Accept-Language": "es"})
     assert {"Accept-Language", "Cookie", "HX-Request"} <= set(response.vary)
+
+
+async def test_gettext_in_code_is_quart_babels_with_one_catalogue_per_request(app):
+    """Views, forms and jobs translate with i18n's gettext family: the request's language,
+    formatting, plural forms, lazy strings; outside any app context, the English text."""
+    from quart_babel import gettext as babel_gettext, ngettext as babel_ngettext
+    from microblog.i18n import gettext, lazy_gettext, ngettext
+    label = lazy_gettext("Sign In")
+    for accept_language, expected in (("es", "Iniciar sesión"), ("en", "Sign In")):
+        async with app.test_request_context("/", headers={"Accept-Language": accept_language}):
+            assert gettext("Sign In") == babel_gettext("Sign In") == expected == str(label)
+            for count in (1, 3):
+                wait = "Too many failed attempts. Try again in %(seconds)d seconds."
+                assert gettext(wait, seconds=count) == babel_gettext(wait, seconds=count)
+                many = ("Too many requests from your network. Try again in %(num)d minute.",
+                        "Too many requests from your network. Try again in %(num)d minutes.")
+                assert ngettext(*many, count) == babel_ngettext(*many, count)
+    assert gettext("Sign In") == str(label) == "Sign In"
+    assert gettext("%(n)s left", n=2) == "2 left"
