@@ -2,7 +2,7 @@
 action, redirects, and parts of pages kept rendered."""
 import asyncio
 import inspect
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from urllib.parse import urlsplit
 
 from markupsafe import Markup, escape
@@ -113,17 +113,27 @@ def external_url(endpoint: str, **values) -> str:
     return url_for(endpoint, _external=True, **values)
 
 
-async def kept(template: str, key: Hashable, slots: dict[str, str], limit: int = 256, **context) -> Markup:
+async def kept(template: str, key: Hashable, slots: dict[str, str], limit: int = 256, cut: bool = False,
+               make_context: Callable[[], dict] | None = None, **context) -> Markup:
     """`template` rendered once per `key` (in each app) and kept, the `slots` filled in on every
     call: each is a variable the template shows, given to it as a marker when it renders and
-    replaced by the value here (escaped). `key` must hold all else the output depends on that is
-    not fixed for the app (the language, the address prefix); at most `limit` keys per template.
-    In debug nothing is kept: templates change."""
+    replaced by the value here (escaped); with `cut`, the template renders with `context` alone
+    and each slot's value (a random token, found nowhere else) is cut out of what it wrote.
+    `make_context()`, if given, adds to `context` when the template renders (what costs to build
+    and is not needed once kept). `key` must hold all else the output depends on that is not
+    fixed for the app (the language, the address prefix); at most `limit` keys per template. In
+    debug nothing is kept: templates change."""
     store = current_app.extensions.setdefault("kept", {}).setdefault(template, {})
     parts = store.get(key)
     if parts is None:
-        markers = {name: Markup(f"{SLOT}{name}{SLOT}") for name in slots}
+        markers = {} if cut else {name: Markup(f"{SLOT}{name}{SLOT}") for name in slots}
+        context.update(make_context() if make_context else {})
         html = await current_app.jinja_env.get_template(template).render_async(**context, **markers)
+        if cut:
+            if SLOT in html or not all(str(escape(value)) in html for value in slots.values()):
+                return Markup(html)  # nothing to cut out: not kept
+            for name, value in slots.items():
+                html = html.replace(str(escape(value)), f"{SLOT}{name}{SLOT}")
         parts = tuple(html.split(SLOT))
         if len(store) >= limit:
             del store[next(iter(store))]  # the oldest

@@ -5,6 +5,7 @@ from quart import Quart
 
 from . import cli
 from .cards import card_variants, post_cards
+from .forms import post_form
 from .language import detect_language_sync
 from .models import POST_MAX, Post
 from .routes import bp, get_post, post_list
@@ -14,6 +15,7 @@ __all__ = ["POST_MAX", "Post", "card_variants", "get_post", "init_app", "post_ca
 
 def init_app(app: Quart) -> None:
     app.register_blueprint(bp)
+    app.jinja_env.globals["post_form"] = post_form
     cli.init_app(app)
 
     @app.before_serving

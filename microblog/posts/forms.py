@@ -1,11 +1,19 @@
 import secrets
 
+from markupsafe import Markup
+from quart import current_app, request
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import Length
 
 from ..forms import QuartForm, Visible, strip
-from ..i18n import lazy_gettext as _l
+from ..i18n import current_locale_code, lazy_gettext as _l
+from ..security import csrf_token
+from ..web import kept
 from .models import POST_MAX
+
+
+def new_submission() -> str:
+    return secrets.token_urlsafe(16)
 
 
 class PostForm(QuartForm):
@@ -13,5 +21,16 @@ class PostForm(QuartForm):
         Visible(message=_l("Please write something first.")),
         Length(max=POST_MAX, message=_l("Posts are at most %(max)d characters.", max=POST_MAX))])
     # A new token with every rendered form; sent twice, it makes one post.
-    submission = HiddenField(default=lambda: secrets.token_urlsafe(16),
+    submission = HiddenField(default=new_submission,
                              filters=[lambda value: value[:32] if isinstance(value, str) else value])
+
+
+async def post_form(form: PostForm | None = None) -> Markup:
+    """The post form (`posts/_post_form.html`): `form` as it was sent (with what was typed and
+    its errors), or a fresh one, kept rendered per language and address prefix with its CSRF
+    token and one-time submission token filled in."""
+    if form is not None:
+        return Markup(await current_app.jinja_env.get_template("posts/_post_form.html").render_async(form=form))
+    slots = {"token": csrf_token(), "submission": new_submission()}
+    return await kept("posts/_post_form.html", (current_locale_code(), request.root_path), slots, cut=True,
+                      make_context=lambda: {"form": PostForm(submission=slots["submission"])})

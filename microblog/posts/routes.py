@@ -6,7 +6,7 @@ from ..accounts import login_required
 from ..db import get_session
 from ..errors import Refused
 from ..i18n import gettext as _
-from ..paging import current_cursor, keyset_page, list_response, next_page_only
+from ..paging import current_cursor, keyset_page, list_response
 from ..web import answer, back_or, is_htmx, render
 from .cards import post_cards
 from .forms import PostForm
@@ -42,7 +42,7 @@ async def index():
     if request.method == "POST":
         return await _publish()
     return await post_list("posts/index.html", await Post.timeline_for(get_session(), g.user),
-                           load=Post.with_authors, form=None if next_page_only() else PostForm(), title=_("Home"))
+                           load=Post.with_authors, title=_("Home"))
 
 
 @bp.route("/post", methods=["POST"])
@@ -64,7 +64,7 @@ async def _publish():
                                list_endpoint="posts.index")
     post = await Post.publish(get_session(), g.user, form.post.data, form.submission.data)
     return await answer(_("Your post is now live!"), url_for("posts.index"),
-                        fragment="posts/_post_published.html", post=post, form=PostForm())
+                        fragment="posts/_post_published.html", post=post)
 
 
 @bp.route("/explore")
