@@ -254,6 +254,11 @@ BUSY_SIGNS = ("database is locked", "statement timeout", "lock timeout", "cancel
               "queuepool limit", "connection timed out", *mariadb.ERROR_SIGNS_BUSY)
 
 
+# A database file that cannot be opened (SQLite); a connection cut under us (asyncpg, in a request
+# and in the job runner: "was closed" or "is closed" depending on when it noticed).
+UNREACHABLE_SIGNS = ("unable to open database file", "connection was closed", "connection is closed")
+
+
 def unavailability(error: BaseException | None) -> str | None:
     """What passing trouble `error` is — "read-only", "unreachable" or "busy" (locked, timed out,
     no free connection) — answered 503; None for anything else. Only database errors are read
@@ -266,9 +271,8 @@ def unavailability(error: BaseException | None) -> str | None:
             return "read-only"
         if any(sign in text for sign in BUSY_SIGNS) or isinstance(error, (TimeoutError, SQLAlchemyTimeout)):
             return "busy"
-        if isinstance(error, OSError) or "unable to open database file" in text or getattr(
-                error, "connection_invalidated", False) or "connection was closed" in text or any(
-                sign in text for sign in mariadb.ERROR_SIGNS_UNREACHABLE):
+        if isinstance(error, OSError) or getattr(error, "connection_invalidated", False) or any(
+                sign in text for sign in (*UNREACHABLE_SIGNS, *mariadb.ERROR_SIGNS_UNREACHABLE)):
             return "unreachable"
         error = error.__cause__ or error.__context__ or getattr(error, "orig", None)
     return None

@@ -180,8 +180,13 @@ class JobRunner:
             self._wake.clear()
             try:
                 ran = await run_one(self.app)
-            except Exception:  # the database is down, say: try again later
-                log.exception("the job runner could not claim a job")
+            except Exception as error:  # the database is down, say: try again later
+                trouble = database.unavailability(error)
+                if trouble is None:
+                    log.exception("the job runner could not claim a job")
+                else:  # passing trouble: one line, as for a request answered 503
+                    first_line = (str(error).strip().splitlines() or [""])[0]
+                    log.warning("the job runner could not claim a job (%s): %s", trouble, first_line[:200])
                 ran = False
             if not ran and not self._stopping:
                 try:

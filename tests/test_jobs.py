@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 
 from conftest import TEST_CONFIG, free_port, make_user, post, reset_schema
 from microblog import create_app, jobs
+from microblog.config import normalise_database_url
 from microblog.db import commit, new_session, rollback, utcnow
 from microblog.jobs import FAILED, QUEUED, RUNNING, Job, JobRunner, claim, enqueue, retry_delay, run_one
 
@@ -309,3 +310,21 @@ async def test_stopping_the_runner_lets_the_job_in_hand_finish(quiet_app, smtp_p
         controller.stop()
     assert [job.state for job in await all_jobs(quiet_app)] == ["done"]
     assert len(inbox.messages) == 1
+
+
+@pytest.mark.parametrize("unreachable", ["sqlite:////nonexistent-folder/microblog.db",
+                                         "postgresql://postgres@127.0.0.1:{port}/test"])
+async def test_a_runner_that_cannot_reach_the_database_says_so_in_one_line_and_goes_on(unreachable, caplog):
+    """Passing trouble (the database down, its connections cut) is a line per attempt in the log,
+    as for a request answered 503, not a traceback; the runner keeps polling until it is back."""
+    url = normalise_database_url(unreachable.format(port=free_port()))
+    app = create_app(quiet_config(url, JOBS_POLL_SECONDS=0.05))
+    async with app.test_app():
+        runner = JobRunner(app)
+        runner.start()
+        await asyncio.sleep(0.5)
+        await runner.stop(timeout=5)
+    claims = [record for record in caplog.records if "could not claim a job" in record.getMessage()]
+    assert len(claims) >= 2  # it went on trying
+    assert all(record.levelname == "WARNING" and record.exc_info is None and "unreachable" in record.getMessage()
+               for record in claims)
