@@ -18,6 +18,7 @@ SIGTERM that reaches them (systemd and Heroku signal every process) cuts their r
 """
 import argparse
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -74,6 +75,7 @@ def run_worker(config: HypercornConfig) -> int:
         log.error("worker %d: the app cannot start: %s", os.getpid(), error,
                   exc_info=not isinstance(error, RuntimeError))
         return APP_CANNOT_START
+    app.before_serving(_freeze_what_startup_made)  # last: after langdetect's profiles are loaded
     # Hypercorn sets SO_REUSEPORT only under its own master; an fd:// bind takes our socket as it is.
     config.bind = [f"fd://{bound_socket(*address(bind)).detach()}" for bind in config.bind]
     with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
@@ -89,6 +91,14 @@ def event_loop_factory():
     except ImportError:
         return None
     return uvloop.new_event_loop
+
+
+async def _freeze_what_startup_made() -> None:
+    """What startup made lives as long as the worker (modules, the app, langdetect's profiles:
+    about 180,000 objects): frozen, the garbage collector no longer walks it on every full
+    collection (one took 50-150 ms, every few hundred requests)."""
+    gc.collect()
+    gc.freeze()
 
 
 async def _serve(app: Quart, config: HypercornConfig, parent: int) -> None:
