@@ -76,12 +76,14 @@ def make_engine(url: str, slow_query_seconds: float | None = None, *, busy_timeo
                 pool_timeout: float = 30, pool_size: int = 10) -> AsyncEngine:
     """An engine; SQL parameters (post texts, ids) never reach the logs. The timeouts are the
     web app's (a lock held elsewhere must not hang every request); migrations run without them.
-    A server database's connections are kept, at most `pool_size`, none opened beyond them: a
-    connection opened for a burst and closed after it costs a PostgreSQL process, its prepared
-    statements and asyncpg's set-up (under 32 clients, 100 were opened every 10 s: a fifth of the
-    timeline's throughput). A request waits up to `pool_timeout` for one, then answers 503."""
+    A server database's connections are kept, `pool_size` of them (SQLAlchemy's default, 5, was
+    too few: a connection opened for a burst and closed after it costs a PostgreSQL process, its
+    prepared statements and asyncpg's set-up; under 32 clients, 100 were opened every 10 s), and as
+    many again may be opened for a burst: a log-in holds two at once (its own and the throttle's),
+    so a pool with no room beyond its size would stall a burst of log-ins until the timeout. A
+    request waits up to `pool_timeout` for one, then answers 503."""
     options: dict = {"hide_parameters": True}
-    server_pool = {"pool_size": pool_size, "max_overflow": 0, "pool_timeout": pool_timeout}
+    server_pool = {"pool_size": pool_size, "max_overflow": pool_size, "pool_timeout": pool_timeout}
     if url.startswith("sqlite"):
         # Statements run on the event loop's thread (sqlite.py); a locked database is waited
         # for (busy_timeout_ms) in a thread.
