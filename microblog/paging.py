@@ -111,14 +111,9 @@ def current_cursor() -> Cursor | None:
     return Cursor.decode(request.args.get("cursor"))
 
 
-def next_page_only() -> bool:
-    """Whether this request is infinite scroll's, for the next page of a list alone."""
-    return is_htmx() and bool(request.args.get("cursor"))
-
-
 async def list_response(template: str, status: int = 200, **context) -> Response:
     """A page with a list (`page`, `item_template`); for htmx's infinite scroll, only the next
     page and its sentinel."""
-    if next_page_only():
+    if is_htmx() and request.args.get("cursor"):
         return await render("_page.html", **context)
     return await render(template, status=status, **context)

@@ -135,12 +135,23 @@ async def kept(template: str, key: Hashable, slots: dict[str, str], limit: int =
             for name, value in slots.items():
                 html = html.replace(str(escape(value)), f"{SLOT}{name}{SLOT}")
         parts = tuple(html.split(SLOT))
-        if len(store) >= limit:
-            del store[next(iter(store))]  # the oldest
-        if not current_app.debug:  # in debug, templates change
-            store[key] = parts
-    values = {name: str(escape(value)) for name, value in slots.items()}
-    return Markup("".join(values[part] if index % 2 else part for index, part in enumerate(parts)))
+        keep(store, key, parts, limit)
+    return Markup(filled(parts, {name: str(escape(value)) for name, value in slots.items()}))
+
+
+def keep(store: dict, key: Hashable, parts: tuple[str, ...], limit: int) -> None:
+    """`parts` kept in `store` under `key`, at most `limit` keys (the oldest goes first); nothing
+    in debug, where templates change."""
+    if current_app.debug:
+        return
+    if len(store) >= limit:
+        del store[next(iter(store))]
+    store[key] = parts
+
+
+def filled(parts: tuple[str, ...], values: dict[str, str]) -> str:
+    """Kept parts (text, a slot's name, text, …) with each slot's value (already escaped)."""
+    return "".join(values[part] if index % 2 else part for index, part in enumerate(parts))
 
 
 async def navbar() -> Markup:

@@ -17,9 +17,9 @@ from quart import current_app, g, request
 
 from ..i18n.times import clock
 from ..security import csrf_token
+from ..web import SLOT, filled, keep
 
 KEPT = 4096  # cards per worker, about 1.5 KB each
-SLOT = "\x00"  # never in a post or a nickname: forms refuse control characters
 
 # What other features show under a post that differs by reader: callables registered by those
 # features' init_app (so posts imports none of them), each called once per page and answering a
@@ -45,12 +45,8 @@ async def post_cards(posts) -> Markup:
             if parts is None:
                 cards.append(await _template().render_async(post=post, current_account=user))
                 continue
-            if len(kept) >= KEPT:
-                del kept[next(iter(kept))]  # the oldest
-            if not current_app.debug:  # in debug, templates change
-                kept[key] = parts
-        fills = {"when": when, "token": token}
-        cards.append("".join(fills[part] if index % 2 else part for index, part in enumerate(parts)))
+            keep(kept, key, parts, KEPT)
+        cards.append(filled(parts, {"when": when, "token": token}))
     return Markup("".join(cards))
 
 
