@@ -169,6 +169,17 @@ async def login(client, nickname: str, password: str = "correct horse", remember
     return await post(client, "/auth/login", data)
 
 
+async def session_with_token(app, token: str, nickname: str | None = None):
+    """A client of its own (logged in as `nickname`, if given) whose session's CSRF token is
+    `token`: pages kept rendered must still show each session its own."""
+    client = app.test_client()
+    if nickname:
+        assert (await login(client, nickname)).status_code == 303
+    async with client.session_transaction() as session:
+        session["csrf_token"] = token
+    return client
+
+
 def set_cookies(response, name: str) -> list[str]:
     """The Set-Cookie headers of a response for the cookie `name`."""
     return [c for c in response.headers.getlist("Set-Cookie") if c.startswith(name + "=")]

@@ -2,18 +2,9 @@
 CSRF token and way back from the language menu, and their own language."""
 from urllib.parse import parse_qs, urlsplit
 
-from conftest import login, make_post, make_user
-from helpers import page_of
+from conftest import make_post, make_user
+from helpers import page_of, session_with_token
 from htmltree import parse
-
-
-async def session_with_token(app, token: str, nickname: str | None = None):
-    client = app.test_client()
-    if nickname:
-        assert (await login(client, nickname)).status_code == 303
-    async with client.session_transaction() as session:
-        session["csrf_token"] = token
-    return client
 
 
 def navbar(page: str):

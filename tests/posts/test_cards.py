@@ -4,19 +4,11 @@ from datetime import timedelta
 
 
 
-from conftest import login, make_post, make_user
-from helpers import page_of, post, visible
+from conftest import make_post, make_user
+from helpers import page_of, post, session_with_token, visible
 from htmltree import parse
 from microblog.db import utcnow
 from microblog.i18n import times
-
-
-async def logged_in(app, nickname: str, token: str):
-    client = app.test_client()
-    assert (await login(client, nickname)).status_code == 303
-    async with client.session_transaction() as session:
-        session["csrf_token"] = token
-    return client
 
 
 def delete_forms(page: str) -> list[tuple[str, str]]:
@@ -28,13 +20,13 @@ def delete_forms(page: str) -> list[tuple[str, str]]:
 async def test_each_reader_sees_their_own_buttons_and_token(app, db):
     alice, bob = await make_user(db, "alice"), await make_user(db, "bob")
     mine = await make_post(db, alice, "a post of alice")
-    bobs_client = await logged_in(app, "bob", "token-of-bob")
-    alices_client = await logged_in(app, "alice", "token-of-alice")
+    bobs_client = await session_with_token(app, "token-of-bob", "bob")
+    alices_client = await session_with_token(app, "token-of-alice", "alice")
     assert delete_forms(await page_of(bobs_client, "/explore")) == []
     assert delete_forms(await page_of(alices_client, "/explore")) == [(f"/post/{mine.id}/delete", "token-of-alice")]
     assert delete_forms(await page_of(bobs_client, "/explore")) == []
     # A second session of alice's gets its own token in the same kept card.
-    other_session = await logged_in(app, "alice", "another-token")
+    other_session = await session_with_token(app, "another-token", "alice")
     assert delete_forms(await page_of(other_session, "/explore")) == [(f"/post/{mine.id}/delete", "another-token")]
     assert (await post(alices_client, f"/post/{mine.id}/delete")).status_code == 303
     assert "a post of alice" not in await page_of(bobs_client, "/explore")

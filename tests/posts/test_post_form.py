@@ -1,8 +1,8 @@
 """The post form, kept rendered when fresh (posts/forms.py post_form): every page still gets its
 own one-time submission token and its session's CSRF token, in the reader's language; a form
 sent back with an error is shown as it was sent."""
-from conftest import login, make_user
-from helpers import page_of, post, textarea_value
+from conftest import make_user
+from helpers import page_of, post, session_with_token, textarea_value
 from htmltree import parse
 from microblog.posts import Post
 from sqlalchemy import func, select
@@ -16,18 +16,11 @@ def tokens(form) -> tuple[str, str]:
     return (form.find("input", name="csrf_token")["value"], form.find("input", name="submission")["value"])
 
 
-async def logged_in(app, nickname: str, token: str):
-    client = app.test_client()
-    assert (await login(client, nickname)).status_code == 303
-    async with client.session_transaction() as session:
-        session["csrf_token"] = token
-    return client
-
-
 async def test_each_fresh_form_has_its_own_submission_and_the_sessions_token(app, db):
     await make_user(db, "alice")
     await make_user(db, "bob")
-    alice, bob = await logged_in(app, "alice", "token-of-alice"), await logged_in(app, "bob", "token-of-bob")
+    alice = await session_with_token(app, "token-of-alice", "alice")
+    bob = await session_with_token(app, "token-of-bob", "bob")
     seen = set()
     for _ in range(3):
         for client, token in ((alice, "token-of-alice"), (bob, "token-of-bob")):
@@ -38,7 +31,7 @@ async def test_each_fresh_form_has_its_own_submission_and_the_sessions_token(app
 
 async def test_a_kept_forms_submission_makes_one_post_however_often_it_is_sent(app, db):
     await make_user(db, "alice")
-    alice = await logged_in(app, "alice", "token-of-alice")
+    alice = await session_with_token(app, "token-of-alice", "alice")
     await page_of(alice, "/index")  # the form is kept
     _, submission = tokens(post_form(await page_of(alice, "/index")))
     for _ in range(2):
@@ -51,7 +44,7 @@ async def test_a_kept_forms_submission_makes_one_post_however_often_it_is_sent(a
 
 async def test_the_form_is_in_the_readers_language_and_a_refused_one_comes_back_as_sent(app, db):
     await make_user(db, "alice")
-    alice = await logged_in(app, "alice", "token")
+    alice = await session_with_token(app, "token", "alice")
     english = post_form(await page_of(alice, "/index"))
     response = await alice.get("/index", headers={"Accept-Language": "es"})
     spanish = post_form(await response.get_data(as_text=True))
