@@ -150,3 +150,30 @@ async def test_a_page_that_takes_too_long_is_cancelled_with_a_503_and_saves_noth
         assert (await post(client, "/post", {"post": "afterwards"})).status_code == 303
         async with app.extensions["db_sessionmaker"]() as db:
             assert list(await db.scalars(select(Post.body))) == ["afterwards"]
+
+
+async def test_no_free_connection_is_a_503_for_pages_and_for_log_ins(database_url):
+    """Every connection of the pool in use for longer than DB_POOL_TIMEOUT: a page, and a log-in
+    (whose throttle takes a connection of its own, in a separate transaction), answer 503 "busy"
+    with Retry-After, not a 500; once connections are free again all works."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite opens a connection per session: there is no pool to run out of")
+    await reset_schema(database_url)
+    app = create_app({**config(database_url), "DB_POOL_SIZE": 1, "DB_POOL_TIMEOUT": 0.3})
+    async with app.test_app():
+        async with app.extensions["db_sessionmaker"]() as db:
+            await make_user(db, "alice")
+        client = app.test_client()
+        assert (await login(client, "alice")).status_code == 303
+        engine = app.extensions["db_engine"]
+        async with engine.connect() as first, engine.connect() as second:
+            await first.exec_driver_sql("SELECT 1")
+            await second.exec_driver_sql("SELECT 1")
+            for htmx in (False, True):
+                response = await client.get("/index", headers={"HX-Request": "true"} if htmx else {})
+                assert response.status_code == 503 and response.headers["Retry-After"] == "60"
+                assert BUSY in await text_of(response)
+            response = await login(app.test_client(), "alice")
+            assert response.status_code == 503 and BUSY in await text_of(response)
+        assert (await client.get("/index")).status_code == 200
+        assert (await login(app.test_client(), "alice")).status_code == 303
