@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Callable, Generic, Sequence, TypeVar
 
 from quart import Response, request
-from sqlalchemy import Select, Subquery, bindparam, tuple_
+from sqlalchemy import Select, Subquery, bindparam, literal_column, tuple_
 
 from .db import EPOCH
 from .web import is_htmx, render
@@ -103,7 +103,10 @@ def _paged(query: Select, newer: bool | None, timestamp_col, id_col, per_page: i
                        bindparam("cursor_id", type_=id_col.type))
         query = query.where(position > after if newer else position < after)
     order = (timestamp_col.asc(), id_col.asc()) if newer else (timestamp_col.desc(), id_col.desc())
-    query = query.order_by(*order).limit(per_page + 1)
+    # The limit is written into the statement, not sent as a parameter: PostgreSQL cannot tell how
+    # many rows a parameter asks for, finds its generic plan costlier than one planned for "27" and
+    # so plans the statement afresh every time (0.5 ms of a timeline's 2 ms in PostgreSQL).
+    query = query.order_by(*order).limit(literal_column(str(int(per_page) + 1)))
     return query if load is None else load(query.subquery()).order_by(*order)
 
 

@@ -1,10 +1,20 @@
 """A page costs a handful of SQL statements, however many posts it shows (the speed issue's
 budget: at most 4, the log-in session with its user included)."""
+from datetime import timedelta
+
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, insert, text
 
 from conftest import follow, make_post, make_user
+from microblog.db import utcnow
+from microblog.posts import Post
 from helpers import HTMX, alice_client, older_link  # noqa: F401 (alice_client: the fixture)
+
+
+@pytest.fixture
+def app_config(app_config):
+    # One connection at a time: requests one after another all use the same one.
+    return {**app_config, "DB_POOL_SIZE": 1}
 
 
 @pytest.fixture
@@ -39,3 +49,30 @@ async def test_the_next_page_costs_at_most_four_statements(app, site, alice_clie
     page = await (await alice_client.get("/index")).get_data(as_text=True)
     statements = await statements_of(app, alice_client, older_link(page), HTMX)
     assert 1 <= len(statements) <= 4, statements
+
+
+async def test_postgresql_plans_the_timeline_once_not_for_every_page(app, db, site, alice, alice_client, database_url):
+    """asyncpg prepares each statement; PostgreSQL plans a prepared statement afresh for each of
+    its first five runs, then keeps one plan for all if that plan looks no costlier. The timeline
+    must get there (planning it cost a quarter of its time in PostgreSQL): its page size is written
+    into the statement, not a parameter whose row count the planner cannot know."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL's plan cache")
+    # Enough posts for the planner's estimates to matter (with a few dozen, any plan is cheap).
+    users = [await make_user(db, f"user{n}") for n in range(20)]
+    for user in users[:10]:
+        await follow(db, alice, user)
+    start = utcnow() - timedelta(days=365)
+    await db.execute(insert(Post), [{"body": f"post {n}", "user_id": users[n % 20].id, "language": "",
+                                     "timestamp": start + timedelta(minutes=n)} for n in range(4000)])
+    await db.commit()
+    await db.execute(text("ANALYZE"))
+    await db.commit()
+    for _ in range(10):
+        assert (await alice_client.get("/index")).status_code == 200
+    async with app.extensions["db_sessionmaker"]() as db:
+        plans = (await db.execute(text(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+            " WHERE statement LIKE '%FROM followers%ORDER BY post.timestamp DESC%'"))).all()
+    generic, custom = max(plans, key=sum)  # the page's statement (the others ran once, if at all)
+    assert generic + custom >= 10 and custom <= 5, plans
