@@ -1,9 +1,13 @@
 """Account forms, and the nickname rules the profile form shares."""
+from markupsafe import Markup
+from quart import current_app, request
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from ..forms import QuartForm, lower, strip
-from ..i18n import gettext as _, lazy_gettext as _l
+from ..i18n import current_locale_code, gettext as _, lazy_gettext as _l
+from ..security import csrf_token
+from ..web import kept
 from .models import EMAIL_MAX, NICKNAME_MAX, NICKNAME_PATTERN, User
 
 PASSWORD_MIN = 8
@@ -28,6 +32,17 @@ class LoginForm(QuartForm):
         DataRequired(), Length(max=NICKNAME_MAX)])  # also bounds the throttle key (String(200))
     password = PasswordField(_l("Password"), validators=[DataRequired()])
     remember_me = BooleanField(_l("Remember me"))
+
+
+async def login_form(form: LoginForm | None, action: str) -> Markup:
+    """The log-in form (`accounts/_login_form.html`) sent to `action`: `form` as it was sent (what
+    was typed, with its errors), or a fresh one, kept rendered per language and address prefix with
+    its CSRF token and address filled in (the log-in page is what every visitor sees first)."""
+    template, slots = "accounts/_login_form.html", {"token": csrf_token(), "action": action}
+    if form is not None:
+        return Markup(await current_app.jinja_env.get_template(template).render_async(form=form, **slots))
+    return await kept(template, (current_locale_code(), request.root_path), slots,
+                      make_context=lambda: {"form": LoginForm()})
 
 
 class RegistrationForm(QuartForm):

@@ -12,7 +12,7 @@ from ..security import CSRF_FIELD, safe_next
 from ..web import external_url, render, see_other
 from .access import load_current_user
 from .devices import login_keys, remember_device
-from .forms import LoginForm, RegistrationForm, ResetPasswordForm, ResetPasswordRequestForm, nickname_taken_error
+from .forms import LoginForm, RegistrationForm, login_form, ResetPasswordForm, ResetPasswordRequestForm, nickname_taken_error
 from .models import AccountConflict, User
 from .passwords import verify_password
 from .sessions import LoginSession
@@ -54,9 +54,8 @@ async def register():
 async def login():
     if await load_current_user() is not None:
         return _already_logged_in()
-    form = await LoginForm.from_request()
-    error = None
-    if request.method == "POST" and form.validate():
+    form = error = None  # a fresh form, kept rendered
+    if request.method == "POST" and (form := await LoginForm.from_request()).validate():
         db = get_session()
         user = await User.by_nickname(db, form.nickname.data)
         claims = await claim_all(login_keys(user, form.nickname.data))
@@ -69,8 +68,10 @@ async def login():
             await claims.failed()
             error = _("Invalid nickname or password.")
     status = 422 if request.method == "POST" else 200
-    return await render("accounts/login.html", form=form, error=error, status=status,
-                        next=safe_next(request.args.get("next")), title=_("Sign In"))
+    next_page = safe_next(request.args.get("next"))
+    action = url_for("accounts.login", next=next_page) if next_page else url_for("accounts.login")
+    return await render("accounts/login.html", form=await login_form(form, action), error=error,
+                        status=status, title=_("Sign In"))
 
 
 async def log_in(user: User, remember: bool):

@@ -1,9 +1,12 @@
 """Logging in and out: the forms, wrong passwords, remember-me and cookie flags, where `next` may lead."""
+from urllib.parse import parse_qs, quote, urlsplit
+
 import pytest
 from sqlalchemy import select
 
 from conftest import TEST_CONFIG, empty_database, flashes, login, make_user, post, text_of
-from helpers import INVALID_LOGIN, field_errors, input_value, set_cookies
+from helpers import INVALID_LOGIN, control, field_errors, input_value, page_of, session_with_token, set_cookies
+from htmltree import parse
 from microblog import create_app
 from microblog.accounts.throttle import Throttle
 
@@ -69,6 +72,23 @@ async def test_login_with_an_overlong_nickname_is_a_form_error_not_a_crash(clien
         assert response.status_code == 422
         assert "Field cannot be longer than 64 characters." in field_errors(await text_of(response), "nickname")
     assert (await db.scalars(select(Throttle))).all() == []
+
+
+async def test_the_fresh_form_kept_rendered_has_each_sessions_token_address_and_language(app, client):
+    """The log-in form is kept rendered when fresh (accounts/forms.py login_form): each visitor
+    still gets their own session's CSRF token and the form goes back to where they were going."""
+    visitors = [(await session_with_token(app, f"token-{n}"), f"token-{n}") for n in range(2)]
+    for target in ("/user/alice", "/explore?a=1&b=<2>", None):
+        for visitor, token in visitors:
+            page = await page_of(visitor, "/auth/login" + (f"?next={quote(target)}" if target else ""))
+            form = next(a for a in control(page, "nickname").ancestors() if a.tag == "form")
+            assert control(form, "csrf_token").get("value") == token
+            action = urlsplit(form.get("action"))
+            assert action.path == "/auth/login" and parse_qs(action.query).get("next") == ([target] if target else None)
+            assert input_value(page, "nickname") == "" and input_value(page, "password") in (None, "")
+    spanish = await client.get("/auth/login", headers={"Accept-Language": "es"})
+    assert parse(await text_of(spanish)).find("label", **{"for": "password"}).text == "Contraseña"
+    assert parse(await page_of(client, "/auth/login")).find("label", **{"for": "password"}).text == "Password"
 
 
 # --- cookies ----------------------------------------------------------------------------------
