@@ -175,6 +175,8 @@ def newest_matches(searcher, query, wanted: int) -> tuple[list[tuple[float, int,
     for position in range(len(leaves) - 1, -1, -1):
         leaf, base = leaves[position]
         reader, end, window = leaf.reader(), leaf.doc_count_all(), 2 * wanted
+        if end == 0:
+            continue  # an index holding no document at all: its reader has no columns
         timestamps = reader.column_reader("timestamp")
         read = 0
         while end > 0 and len(found) < wanted:

@@ -82,6 +82,27 @@ async def test_a_deleted_post_is_never_shown(quiet_app):
             assert not (await db.scalars(select(Job).where(Job.state == FAILED))).all()
 
 
+async def test_an_index_with_no_document_finds_nothing(quiet_app):
+    """A new site's first post deleted before it was indexed: the index is created holding no
+    document at all, and a search finds nothing instead of failing (Whoosh's reader of an empty
+    index has no columns); so after a reindex of a site with no posts."""
+    async with quiet_app.extensions["db_sessionmaker"]() as db:
+        await make_user(db, "alice")
+    client = await logged_in(quiet_app, "alice")
+    await publish(client, "Tea with lemon")
+    assert (await post_form(client, "/post/1/delete")).status_code == 303
+    for rebuilt in (False, True):
+        while await run_one(quiet_app):
+            pass
+        if rebuilt:
+            async with quiet_app.app_context():
+                async with new_session() as db:
+                    await quiet_app.extensions["search_backend"].rebuild(db, 0, lambda done: None)
+        for query in ("lemon", "anything"):
+            page = await search(client, query)
+            assert post_ids(page) == [] and "No posts match your search." in page
+
+
 def reindex_command(app) -> subprocess.CompletedProcess:
     env = {**os.environ, "DATABASE_URL": app.config["DATABASE_URL"], "SEARCH_INDEX_DIR": app.config["SEARCH_INDEX_DIR"],
            "SECRET_KEY": "x", "BASE_URL": "http://example.org", "MICROBLOG_DOTENV": "/nonexistent/.env"}
