@@ -12,7 +12,8 @@ from ..security import CSRF_FIELD, safe_next
 from ..web import external_url, render, see_other
 from .access import load_current_user
 from .devices import login_keys, remember_device
-from .forms import LoginForm, RegistrationForm, login_form, ResetPasswordForm, ResetPasswordRequestForm, nickname_taken_error
+from .forms import (LoginForm, RegistrationForm, ResetPasswordForm, ResetPasswordRequestForm, login_form,
+                    nickname_taken_error)
 from .models import AccountConflict, User
 from .passwords import verify_password
 from .sessions import LoginSession

@@ -2,8 +2,9 @@
 
 langdetect keeps, for each of its 87,598 n-grams, a list of 55 probabilities (one per language),
 96% of them zero: 65 MiB in every worker, as much again as all the rest of the app. Kept here
-sparse (each n-gram's non-zero probabilities packed in a few bytes: about 15 MiB), with the same
-arithmetic on the same numbers, so every answer is exactly langdetect's (tests/posts/test_language.py).
+sparse (each n-gram's non-zero probabilities packed in a few bytes: 17 MiB), with the same
+arithmetic on the same numbers, so every answer is exactly langdetect's
+(tests/translate/test_languages.py).
 """
 import asyncio
 import struct

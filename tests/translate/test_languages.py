@@ -28,7 +28,7 @@ def test_detection(language):
 
 
 def test_the_answers_are_exactly_langdetects_own(monkeypatch):
-    """Its table of n-grams is kept sparse here (15 MiB instead of 65 in every worker): every
+    """Its table of n-grams is kept sparse here (17 MiB instead of 65 in every worker): every
     probability of every answer is still the one langdetect itself gives."""
     import langdetect
     from langdetect import DetectorFactory, LangDetectException
