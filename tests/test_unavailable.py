@@ -153,9 +153,9 @@ async def test_a_page_that_takes_too_long_is_cancelled_with_a_503_and_saves_noth
 
 
 async def test_no_free_connection_is_a_503_for_pages_and_for_log_ins(database_url):
-    """Every connection of the pool in use for longer than DB_POOL_TIMEOUT: a page, and a log-in
-    (whose throttle takes a connection of its own, in a separate transaction), answer 503 "busy"
-    with Retry-After, not a 500; once connections are free again all works."""
+    """Every connection of the pool in use for longer than DB_POOL_TIMEOUT: a page and a log-in
+    answer 503 "busy" with Retry-After, not a 500; so does a log-in that got a connection but whose
+    throttle (a separate transaction) finds none; once connections are free again all works."""
     if database_url.startswith("sqlite"):
         pytest.skip("SQLite opens a connection per session: there is no pool to run out of")
     await reset_schema(database_url)
@@ -173,6 +173,10 @@ async def test_no_free_connection_is_a_503_for_pages_and_for_log_ins(database_ur
                 response = await client.get("/index", headers={"HX-Request": "true"} if htmx else {})
                 assert response.status_code == 503 and response.headers["Retry-After"] == "60"
                 assert BUSY in await text_of(response)
+            response = await login(app.test_client(), "alice")
+            assert response.status_code == 503 and BUSY in await text_of(response)
+        async with engine.connect() as held:  # one left: the log-in's own, none for its throttle
+            await held.exec_driver_sql("SELECT 1")
             response = await login(app.test_client(), "alice")
             assert response.status_code == 503 and BUSY in await text_of(response)
         assert (await client.get("/index")).status_code == 200

@@ -19,7 +19,7 @@ from langdetect.lang_detect_exception import ErrorCode
 MIN_LENGTH = 15
 MIN_PROBABILITY = 0.9
 
-_PAIR = struct.Struct("=Bd")  # a language's index and its probability for one n-gram
+_PAIR = struct.Struct("=Hd")  # a language's index and its probability for one n-gram
 
 
 class _SparseDetector(Detector):
@@ -62,11 +62,12 @@ _loading = threading.Lock()
 
 def _detector() -> Detector:
     global _factory
-    with _loading:
-        if _factory is None:
-            factory = _SparseFactory()
-            factory.load_profile(PROFILES_DIRECTORY)
-            _factory = factory
+    if _factory is None:
+        with _loading:
+            if _factory is None:
+                factory = _SparseFactory()
+                factory.load_profile(PROFILES_DIRECTORY)
+                _factory = factory
     return _factory.create()
 
 

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from conftest import TEST_CONFIG, empty_database, flashes, login, make_user, post, text_of
-from helpers import INVALID_LOGIN, control, field_errors, input_value, page_of, session_with_token, set_cookies
+from helpers import INVALID_LOGIN, control, field_errors, form_action, input_value, page_of, session_with_token, set_cookies
 from htmltree import parse
 from microblog import create_app
 from microblog.accounts.throttle import Throttle
@@ -86,6 +86,10 @@ async def test_the_fresh_form_kept_rendered_has_each_sessions_token_address_and_
             action = urlsplit(form.get("action"))
             assert action.path == "/auth/login" and parse_qs(action.query).get("next") == ([target] if target else None)
             assert input_value(page, "nickname") == "" and input_value(page, "password") in (None, "")
+    refused = await post(client, "/auth/login?next=/user/alice", {"nickname": "alice", "password": "wrong"})
+    page = await text_of(refused)
+    assert refused.status_code == 422 and input_value(page, "nickname") == "alice"
+    assert form_action(page, "nickname") == "/auth/login?next=/user/alice"
     spanish = await client.get("/auth/login", headers={"Accept-Language": "es"})
     assert parse(await text_of(spanish)).find("label", **{"for": "password"}).text == "Contraseña"
     assert parse(await page_of(client, "/auth/login")).find("label", **{"for": "password"}).text == "Password"
