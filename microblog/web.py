@@ -154,6 +154,17 @@ def filled(parts: tuple[str, ...], values: dict[str, str]) -> str:
     return "".join(values[part] if index % 2 else part for index, part in enumerate(parts))
 
 
+async def form_partial(template: str, sent, slots: dict[str, str], fresh: Callable[[], object],
+                       cut: bool = False) -> Markup:
+    """A form's partial `template`: `sent`, a form as it was sent (what was typed, its errors),
+    rendered as it is; or, when None, a fresh form (`fresh()`) kept rendered per language and
+    address prefix, its `slots` (tokens, an address) filled in on every call (see `kept`)."""
+    if sent is not None:
+        return Markup(await current_app.jinja_env.get_template(template).render_async(form=sent, **slots))
+    return await kept(template, (current_locale_code(), request.root_path), slots, cut=cut,
+                      make_context=lambda: {"form": fresh()})
+
+
 async def navbar() -> Markup:
     """The navigation bar (`_navbar.html`), the same for every visitor and every logged-in reader
     in one language, but for the CSRF token, the link to one's profile and where the language

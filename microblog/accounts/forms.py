@@ -1,13 +1,12 @@
 """Account forms, and the nickname rules the profile form shares."""
 from markupsafe import Markup
-from quart import current_app, request
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from ..forms import QuartForm, lower, strip
-from ..i18n import current_locale_code, gettext as _, lazy_gettext as _l
+from ..i18n import gettext as _, lazy_gettext as _l
 from ..security import csrf_token
-from ..web import kept
+from ..web import form_partial
 from .models import EMAIL_MAX, NICKNAME_MAX, NICKNAME_PATTERN, User
 
 PASSWORD_MIN = 8
@@ -35,14 +34,11 @@ class LoginForm(QuartForm):
 
 
 async def login_form(form: LoginForm | None, action: str) -> Markup:
-    """The log-in form (`accounts/_login_form.html`) sent to `action`: `form` as it was sent (what
-    was typed, with its errors), or a fresh one, kept rendered per language and address prefix with
-    its CSRF token and address filled in (the log-in page is what every visitor sees first)."""
-    template, slots = "accounts/_login_form.html", {"token": csrf_token(), "action": action}
-    if form is not None:
-        return Markup(await current_app.jinja_env.get_template(template).render_async(form=form, **slots))
-    return await kept(template, (current_locale_code(), request.root_path), slots,
-                      make_context=lambda: {"form": LoginForm()})
+    """The log-in form (`accounts/_login_form.html`) sent to `action`: `form` as it was sent, or a
+    fresh one kept rendered with its CSRF token and address filled in (the log-in page is what
+    every visitor sees first)."""
+    slots = {"token": csrf_token(), "action": action}
+    return await form_partial("accounts/_login_form.html", form, slots, LoginForm)
 
 
 class RegistrationForm(QuartForm):

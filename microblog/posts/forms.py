@@ -1,14 +1,13 @@
 import secrets
 
 from markupsafe import Markup
-from quart import current_app, request
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import Length
 
 from ..forms import QuartForm, Visible, strip
-from ..i18n import current_locale_code, lazy_gettext as _l
+from ..i18n import lazy_gettext as _l
 from ..security import csrf_token
-from ..web import kept
+from ..web import form_partial
 from .models import POST_MAX
 
 
@@ -26,11 +25,8 @@ class PostForm(QuartForm):
 
 
 async def post_form(form: PostForm | None = None) -> Markup:
-    """The post form (`posts/_post_form.html`): `form` as it was sent (with what was typed and
-    its errors), or a fresh one, kept rendered per language and address prefix with its CSRF
-    token and one-time submission token filled in."""
-    if form is not None:
-        return Markup(await current_app.jinja_env.get_template("posts/_post_form.html").render_async(form=form))
+    """The post form (`posts/_post_form.html`): `form` as it was sent, or a fresh one kept
+    rendered with its CSRF token and one-time submission token filled in."""
     slots = {"token": csrf_token(), "submission": new_submission()}
-    return await kept("posts/_post_form.html", (current_locale_code(), request.root_path), slots, cut=True,
-                      make_context=lambda: {"form": PostForm(submission=slots["submission"])})
+    return await form_partial("posts/_post_form.html", form, slots,
+                              lambda: PostForm(submission=slots["submission"]), cut=True)
