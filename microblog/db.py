@@ -284,6 +284,12 @@ def unavailability(error: BaseException | None) -> str | None:
     return None
 
 
+def first_line(error: BaseException) -> str:
+    """The first line of `error`'s message, at most 200 characters: passing trouble is logged in
+    one line, not a traceback."""
+    return (str(error).strip().splitlines() or [""])[0][:200]
+
+
 async def discard_request_session() -> None:
     """Forget all the request staged (its answer is the error page), whatever state the session
     or its connection is in; the error page opens a fresh one if it needs the database."""

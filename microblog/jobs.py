@@ -185,8 +185,8 @@ class JobRunner:
                 if trouble is None:
                     log.exception("the job runner could not claim a job")
                 else:  # passing trouble: one line, as for a request answered 503
-                    first_line = (str(error).strip().splitlines() or [""])[0]
-                    log.warning("the job runner could not claim a job (%s): %s", trouble, first_line[:200])
+                    log.warning("the job runner could not claim a job (%s): %s", trouble,
+                                database.first_line(error))
                 ran = False
             if not ran and not self._stopping:
                 try:

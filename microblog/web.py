@@ -9,7 +9,7 @@ from markupsafe import Markup, escape
 from quart import (Quart, Response, current_app, flash, g, has_request_context, make_response, redirect,
                    render_template, request, url_for)
 
-from .db import unavailability
+from .db import first_line, unavailability
 from .i18n import current_locale_code
 from .security import csrf_token, safe_next
 
@@ -51,8 +51,7 @@ class App(Quart):
         if trouble is None:
             return super().log_exception(exception_info)
         where = f"{request.method} {request.path}" if has_request_context() else "outside a request"
-        first_line = (str(error).strip().splitlines() or [""])[0]
-        self.logger.warning("503 %s: %s: %s: %s", trouble, where, type(error).__name__, first_line[:200])
+        self.logger.warning("503 %s: %s: %s: %s", trouble, where, type(error).__name__, first_line(error))
 
 
 def is_htmx() -> bool:
