@@ -169,6 +169,13 @@ async def login(client, nickname: str, password: str = "correct horse", remember
     return await post(client, "/auth/login", data)
 
 
+async def logged_in(app, nickname: str):
+    """A client of its own, logged in as `nickname`."""
+    client = app.test_client()
+    assert (await login(client, nickname)).status_code == 303
+    return client
+
+
 async def session_with_token(app, token: str, nickname: str | None = None):
     """A client of its own (logged in as `nickname`, if given) whose session's CSRF token is
     `token`: pages kept rendered must still show each session its own."""

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select, text as sql
 
 from conftest import TEST_CONFIG, free_port, login, make_post, make_user, post, reset_schema, text_of
+from helpers import HTMX, logged_in
 from microblog import create_app
 from microblog.accounts.models import User
 from microblog.db import get_session, make_engine
@@ -87,8 +88,7 @@ async def test_a_database_locked_elsewhere_is_a_503_after_a_short_wait(database_
     async with app.test_app():
         async with app.extensions["db_sessionmaker"]() as db:
             await make_user(db, "alice")
-        client = app.test_client()
-        assert (await login(client, "alice")).status_code == 303
+        client = await logged_in(app, "alice")
         await client.get("/index")
 
         engine = make_engine(database_url)
@@ -139,8 +139,7 @@ async def test_a_page_that_takes_too_long_is_cancelled_with_a_503_and_saves_noth
     async with app.test_app():
         async with app.extensions["db_sessionmaker"]() as db:
             await make_user(db, "alice")
-        client = app.test_client()
-        assert (await login(client, "alice")).status_code == 303
+        client = await logged_in(app, "alice")
         for htmx in (False, True):
             started = time.monotonic()
             response = await post(client, "/test/slow", htmx=htmx)
@@ -163,14 +162,13 @@ async def test_no_free_connection_is_a_503_for_pages_and_for_log_ins(database_ur
     async with app.test_app():
         async with app.extensions["db_sessionmaker"]() as db:
             await make_user(db, "alice")
-        client = app.test_client()
-        assert (await login(client, "alice")).status_code == 303
+        client = await logged_in(app, "alice")
         engine = app.extensions["db_engine"]
         async with engine.connect() as first, engine.connect() as second:
             await first.exec_driver_sql("SELECT 1")
             await second.exec_driver_sql("SELECT 1")
             for htmx in (False, True):
-                response = await client.get("/index", headers={"HX-Request": "true"} if htmx else {})
+                response = await client.get("/index", headers=HTMX if htmx else {})
                 assert response.status_code == 503 and response.headers["Retry-After"] == "60"
                 assert BUSY in await text_of(response)
             response = await login(app.test_client(), "alice")

@@ -4,11 +4,11 @@ import time
 
 from sqlalchemy import select
 
-from conftest import login, post
+from conftest import post
 from microblog.db import new_session
 from microblog.jobs import Job
 
-from helpers import HTMX, page_of, post_ids  # noqa: F401 (re-exported)
+from helpers import HTMX, logged_in, page_of, post_ids  # noqa: F401 (re-exported)
 
 
 async def publish(client, body: str) -> None:
@@ -33,9 +33,3 @@ async def search(client, query: str, htmx: bool = False, status: int = 200) -> s
     response = await client.get("/search", query_string={"q": query}, headers=HTMX if htmx else {})
     assert response.status_code == status
     return await response.get_data(as_text=True)
-
-
-async def logged_in(app, nickname: str):
-    client = app.test_client()
-    assert (await login(client, nickname)).status_code == 303
-    return client
