@@ -12,6 +12,7 @@ from . import (accounts, avatars, db, deployment, errors, follows, i18n, jobs, l
                search, security, translate)
 from .cli import register_cli
 from .config import check_production_ready, check_supported_database, from_environment
+from .render_cache import navbar
 from .web import App
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +33,7 @@ def create_app(config: dict | None = None) -> App:
     check_supported_database(app.config)
 
     QuartAuth(app)
+    app.jinja_env.globals["navbar"] = navbar  # the layout's, kept rendered
     i18n.init_app(app)
     db.init_app(app)
     jobs.init_app(app)

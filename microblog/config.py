@@ -1,14 +1,17 @@
 """Settings read from the environment (a `.env` file is honoured in development)."""
 import os
 from pathlib import Path
-
 from urllib.parse import urlsplit
 
 from dotenv import load_dotenv
 
-from .deployment.proxy import normalise_prefix
-
 DEV_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production"
+
+
+def normalise_prefix(value: str | None) -> str:
+    """"microblog/", "/microblog" → "/microblog"; "" or "/" → "" (served at the root)."""
+    value = (value or "").strip().strip("/")
+    return f"/{value}" if value else ""
 
 
 def normalise_database_url(url: str) -> str:

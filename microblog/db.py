@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
 
 from . import mariadb, sqlite
-from .writers import queue_writers
+from .sqlite_writer_queue import queue_writers
 
 log = logging.getLogger("microblog.db")
 slow_query_log = logging.getLogger("microblog.slow_query")

@@ -1,4 +1,5 @@
-"""Error pages: full pages for browsers, small fragments for htmx requests."""
+"""Error pages: full pages for browsers, small fragments for htmx requests (the app's handlers;
+the `Refused` exception and `error_response` that views use live in web.py)."""
 from quart import Quart, flash, g, redirect, request, session, url_for
 from quart_auth import Unauthorized
 from werkzeug.exceptions import HTTPException
@@ -7,16 +8,7 @@ from . import db
 from .accounts import load_current_user
 from .i18n import gettext as _
 from .security import CSRFError
-from .web import is_htmx, render, same_site_path, see_other, vary_on_htmx
-
-
-class Refused(Exception):
-    """A request that cannot be done (a post that is gone, following oneself): for htmx a short
-    message next to what was clicked, without JavaScript a flash and a 303 to `location`."""
-
-    def __init__(self, status: int, message: str, location: str):
-        super().__init__(message)
-        self.status, self.message, self.location = status, message, location
+from .web import Refused, error_response, is_htmx, render, same_site_path, see_other, vary_on_htmx
 
 
 def init_app(app: Quart) -> None:
@@ -102,12 +94,3 @@ def _page_to_return_to() -> str:
         return request.script_root + request.full_path.rstrip("?")  # the prefix the site is served under too
     came_from = request.headers.get("HX-Current-URL") if is_htmx() else request.referrer
     return same_site_path(came_from) or url_for("posts.index")
-
-
-async def error_response(status: int, title: str, message: str):
-    """The error page, or for htmx only the message (never a page inside a small target): htmx
-    swaps no 4xx/5xx answer (noSwap in base.html), and static/app.js, the one place that decides
-    where messages go, shows the fragment's text next to what was clicked."""
-    if is_htmx():
-        return await render("errors/_fragment.html", status=status, message=message)
-    return await render("errors/error.html", status=status, title=title, message=message)

@@ -8,7 +8,7 @@ them unchanged (`async_creator`): its driver-level connection is this one.
 
 The one thing that would stall every request is waiting for a lock. So SQLite's own busy timeout
 is 0 here: a statement that finds the database locked (a writer outside the app's queue, see
-writers.py) is run again in a thread with the real timeout, and only that request waits.
+sqlite_writer_queue.py) is run again in a thread with the real timeout, and only that request waits.
 """
 import asyncio
 import sqlite3

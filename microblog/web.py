@@ -1,19 +1,14 @@
 """Small helpers every feature uses: htmx detection, page-or-fragment rendering, the answer to an
-action, redirects, and parts of pages kept rendered."""
+action or the refusal of one, redirects. (Parts of pages kept rendered: render_cache.py.)"""
 import asyncio
 import inspect
-from collections.abc import Callable, Hashable
 from urllib.parse import urlsplit
 
-from markupsafe import Markup, escape
-from quart import (Quart, Response, current_app, flash, g, has_request_context, make_response, redirect,
+from quart import (Quart, Response, current_app, flash, has_request_context, make_response, redirect,
                    render_template, request, url_for)
 
 from .db import first_line, unavailability
-from .i18n import current_locale_code
-from .security import csrf_token, safe_next
-
-SLOT = "\x00"  # never in a page: forms refuse control characters, templates and catalogues have none
+from .security import safe_next
 
 
 class App(Quart):
@@ -29,7 +24,7 @@ class App(Quart):
 
     def create_jinja_environment(self):
         environment = super().create_jinja_environment()
-        environment.globals["navbar"] = navbar
+        environment.globals["partials"] = {}  # add_partial
         return environment
 
     async def update_template_context(self, context: dict) -> None:
@@ -76,6 +71,25 @@ def see_other(location: str) -> Response:
     return vary_on_htmx(redirect(location, 303))
 
 
+class Refused(Exception):
+    """A request that cannot be done (a post that is gone, following oneself): for htmx a short
+    message next to what was clicked, without JavaScript a flash and a 303 to `location`
+    (answered by errors.py)."""
+
+    def __init__(self, status: int, message: str, location: str):
+        super().__init__(message)
+        self.status, self.message, self.location = status, message, location
+
+
+async def error_response(status: int, title: str, message: str):
+    """The error page, or for htmx only the message (never a page inside a small target): htmx
+    swaps no 4xx/5xx answer (noSwap in base.html), and static/app.js, the one place that decides
+    where messages go, shows the fragment's text next to what was clicked."""
+    if is_htmx():
+        return await render("errors/_fragment.html", status=status, message=message)
+    return await render("errors/error.html", status=status, title=title, message=message)
+
+
 async def answer(message: str, location: str, fragment: str = "_announce.html",
                  category: str = "success", **context) -> Response:
     """The answer to an action that worked: for htmx, `fragment` (which announces `message` in
@@ -112,64 +126,10 @@ def external_url(endpoint: str, **values) -> str:
     return url_for(endpoint, _external=True, **values)
 
 
-async def kept(template: str, key: Hashable, slots: dict[str, str], limit: int = 256, cut: bool = False,
-               make_context: Callable[[], dict] | None = None, **context) -> Markup:
-    """`template` rendered once per `key` (in each app) and kept, the `slots` filled in on every
-    call: each is a variable the template shows, given to it as a marker when it renders and
-    replaced by the value here (escaped); with `cut`, the template renders with `context` alone
-    and each slot's value (a random token, found nowhere else) is cut out of what it wrote.
-    `make_context()`, if given, adds to `context` when the template renders (what costs to build
-    and is not needed once kept). `key` must hold all else the output depends on that is not
-    fixed for the app (the language, the address prefix); at most `limit` keys per template. In
-    debug nothing is kept: templates change."""
-    store = current_app.extensions.setdefault("kept", {}).setdefault(template, {})
-    parts = store.get(key)
-    if parts is None:
-        markers = {} if cut else {name: Markup(f"{SLOT}{name}{SLOT}") for name in slots}
-        context.update(make_context() if make_context else {})
-        html = await current_app.jinja_env.get_template(template).render_async(**context, **markers)
-        if cut:
-            if SLOT in html or not all(str(escape(value)) in html for value in slots.values()):
-                return Markup(html)  # nothing to cut out: not kept
-            for name, value in slots.items():
-                html = html.replace(str(escape(value)), f"{SLOT}{name}{SLOT}")
-        parts = tuple(html.split(SLOT))
-        keep(store, key, parts, limit)
-    return Markup(filled(parts, {name: str(escape(value)) for name, value in slots.items()}))
-
-
-def keep(store: dict, key: Hashable, parts: tuple[str, ...], limit: int) -> None:
-    """`parts` kept in `store` under `key`, at most `limit` keys (the oldest goes first); nothing
-    in debug, where templates change."""
-    if current_app.debug:
-        return
-    if len(store) >= limit:
-        del store[next(iter(store))]
-    store[key] = parts
-
-
-def filled(parts: tuple[str, ...], values: dict[str, str]) -> str:
-    """Kept parts (text, a slot's name, text, …) with each slot's value (already escaped)."""
-    return "".join(values[part] if index % 2 else part for index, part in enumerate(parts))
-
-
-async def form_partial(template: str, sent, slots: dict[str, str], fresh: Callable[[], object],
-                       cut: bool = False) -> Markup:
-    """A form's partial `template`: `sent`, a form as it was sent (what was typed, its errors),
-    rendered as it is; or, when None, a fresh form (`fresh()`) kept rendered per language and
-    address prefix, its `slots` (tokens, an address) filled in on every call (see `kept`)."""
-    if sent is not None:
-        return Markup(await current_app.jinja_env.get_template(template).render_async(form=sent, **slots))
-    return await kept(template, (current_locale_code(), request.root_path), slots, cut=cut,
-                      make_context=lambda: {"form": fresh()})
-
-
-async def navbar() -> Markup:
-    """The navigation bar (`_navbar.html`), the same for every visitor and every logged-in reader
-    in one language, but for the CSRF token, the link to one's profile and where the language
-    menu returns to."""
-    user = g.get("user")
-    slots = {"token": csrf_token(), "language_action": url_for("i18n.choose_language", next=request.path),
-             "profile_url": url_for("profiles.user", nickname=user.nickname) if user is not None else ""}
-    return await kept("_navbar.html", (current_locale_code(), request.root_path, user is not None), slots,
-                      logged_in=user is not None)
+def add_partial(app: Quart, place: str, template: str) -> None:
+    """Show `template` at `place` of the site's pages (`{% for part in partials[place] %}`), e.g.
+    "post.under" (below each post: translate's offer): how one feature adds to what another
+    shows, without either naming the other."""
+    places = app.jinja_env.globals["partials"]
+    if template not in places.setdefault(place, []):
+        places[place].append(template)

@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationE
 from ..forms import QuartForm, lower, strip
 from ..i18n import gettext as _, lazy_gettext as _l
 from ..security import csrf_token
-from ..web import form_partial
+from ..render_cache import form_partial
 from .models import EMAIL_MAX, NICKNAME_MAX, NICKNAME_PATTERN, User
 
 PASSWORD_MIN = 8

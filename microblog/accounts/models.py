@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.orm.attributes import set_committed_value
 
+from .. import events
 from ..db import Base, UTCDateTime, insert_or_ignore, savepoint, utcnow
 from .passwords import hash_password, verify_password
 
@@ -84,6 +85,7 @@ class User(Base):
                                  .values(nickname=nickname, about_me=about_me or None))
         except IntegrityError:
             raise AccountConflict(nickname=True)
+        await events.profile_updated.send(db, user_id=self.id)
 
     async def change_password(self, password: str) -> None:
         """A new password (staged): reset links and log-in sessions made with the old one stop
@@ -95,12 +97,6 @@ class User(Base):
 
     async def check_password(self, password: str) -> bool:
         return await verify_password(self.password_hash, password)
-
-    def avatar(self, size: int) -> str:
-        """The URL of this user's picture, shown `size` pixels square (the avatars feature decides
-        where it comes from)."""
-        from ..avatars import avatar_url  # avatars needs User: imported here, not in a circle
-        return avatar_url(self, size)
 
     @staticmethod
     def nickname_is_valid(nickname: str) -> bool:

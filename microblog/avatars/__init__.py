@@ -1,7 +1,8 @@
 """Avatars: identicons drawn and served by the site (the default), or Gravatar when the site's
 owner asks for it (AVATARS=gravatar, which sends each shown user's e-mail hash to gravatar.com).
 
-`avatar_url(user, size)` is what `User.avatar(size)` answers, so templates need not know which.
+Templates show a picture with the global `avatar(user, size)` (`avatar_url`), so they need not know
+which; a feature with other people's pictures (federation) extends that one function.
 """
 import hashlib
 
@@ -36,5 +37,6 @@ def init_app(app: Quart) -> None:
     if source not in AVATAR_SOURCES:
         raise RuntimeError(f"AVATARS is {source!r}; it must be one of: {', '.join(AVATAR_SOURCES)}.")
     app.register_blueprint(bp)
+    app.jinja_env.globals["avatar"] = avatar_url
     if source == "gravatar":
         allow_images_from(app, GRAVATAR)

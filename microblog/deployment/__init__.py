@@ -3,7 +3,8 @@ cached by browsers (static.py), slow requests profiled (profiling.py)."""
 from quart import Quart
 
 from . import profiling, static
-from .proxy import BehindProxy, normalise_prefix
+from ..config import normalise_prefix
+from .proxy import BehindProxy
 
 
 def init_app(app: Quart) -> None:

@@ -7,13 +7,9 @@ form actions, cursor links). The scheme the browser used comes from `X-Forwarded
 when TRUSTED_PROXIES says a proxy of ours sets it (a client could send anything)."""
 from urllib.parse import quote
 
+from ..config import normalise_prefix
+
 FORWARDED_SCHEMES = {"http", "https"}
-
-
-def normalise_prefix(value: str | None) -> str:
-    """"microblog/", "/microblog" → "/microblog"; "" or "/" → "" (served at the root)."""
-    value = (value or "").strip().strip("/")
-    return f"/{value}" if value else ""
 
 
 def forwarded_scheme(headers: list[tuple[bytes, bytes]]) -> str | None:

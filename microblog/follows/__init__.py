@@ -1,13 +1,18 @@
-"""Follows: following and unfollowing people, and the lists of who follows whom."""
+"""Follows: following and unfollowing people, the lists of who follows whom, and the mail that
+tells someone about a new follower (mail.py, a listener of events.followed)."""
 from quart import Quart
+
+from .. import events
+from .mail import NEW_FOLLOWER, queue_new_follower_mail, render_new_follower_mail
 
 from .models import (FollowState, SelfFollow, follow, follow_counts, follow_states, follow_summary, is_following,
                      unfollow)
 from .routes import bp
 
-__all__ = ["FollowState", "SelfFollow", "follow", "follow_counts", "follow_states", "follow_summary", "init_app",
-           "is_following", "unfollow"]
+__all__ = ["NEW_FOLLOWER", "FollowState", "SelfFollow", "follow", "follow_counts", "follow_states", "follow_summary",
+           "init_app", "is_following", "queue_new_follower_mail", "render_new_follower_mail", "unfollow"]
 
 
 def init_app(app: Quart) -> None:
     app.register_blueprint(bp)
+    events.followed.connect(queue_new_follower_mail)

@@ -5,6 +5,7 @@ from functools import cache
 from sqlalchemy import Column, ForeignKey, Index, Integer, Select, Table, bindparam, delete, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from .. import events
 from ..accounts.models import User
 from ..db import Base, UTCDateTime, insert_or_ignore, utcnow
 
@@ -42,14 +43,20 @@ async def follow(db: AsyncSession, user: User, other: User) -> bool:
         raise SelfFollow("users cannot follow themselves")
     inserted = await db.execute(insert_or_ignore(db, followers).values(
         follower_id=user.id, followed_id=other.id, timestamp=utcnow()))
-    return inserted.rowcount == 1
+    if inserted.rowcount != 1:
+        return False
+    await events.followed.send(db, follower_id=user.id, followed_id=other.id)
+    return True
 
 
 async def unfollow(db: AsyncSession, user: User, other: User) -> bool:
     """`user` stops following `other` (staged); False if they were not following."""
     result = await db.execute(delete(followers).where(
         followers.c.follower_id == user.id, followers.c.followed_id == other.id))
-    return result.rowcount > 0
+    if result.rowcount == 0:
+        return False
+    await events.unfollowed.send(db, follower_id=user.id, followed_id=other.id)
+    return True
 
 
 async def follow_counts(db: AsyncSession, user: User) -> tuple[int, int]:

@@ -3,11 +3,9 @@ from quart import Blueprint, current_app, g, request, url_for
 
 from ..accounts import User, get_user, load_current_user, login_required
 from ..db import get_session
-from ..errors import Refused
 from ..i18n import gettext as _
-from ..mail import queue_new_follower_mail
 from ..paging import current_cursor, keyset_page, list_response
-from ..web import answer, back_or, render
+from ..web import Refused, answer, back_or, render
 from .models import followed_by, followers, followers_of, follow, follow_states, unfollow
 
 bp = Blueprint("follows", __name__)
@@ -72,8 +70,7 @@ async def _follow_action(nickname: str, following: bool):
     if user.id == g.user.id:
         raise Refused(400, _("You cannot follow yourself!"), url_for("profiles.user", nickname=user.nickname))
     if following:
-        if await follow(db, g.user, user):  # a new follow, not a second click
-            queue_new_follower_mail(db, g.user, user)
+        await follow(db, g.user, user)
         message = _("You are now following %(nickname)s!", nickname=user.nickname)
     else:
         await unfollow(db, g.user, user)

@@ -1,8 +1,7 @@
 """The language menu: a visitor's choice is kept in a cookie, a user's on their account too."""
 from quart import Blueprint, current_app, g, request
 
-from ..errors import Refused
-from ..web import back_or, see_other
+from ..web import Refused, back_or, see_other
 from .locales import LOCALE_COOKIE, gettext as _, offered
 
 bp = Blueprint("i18n", __name__)

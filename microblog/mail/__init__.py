@@ -6,7 +6,6 @@ duplicate mail systems recognise.
 
   messages.py   building messages, handing them to the server (or the log), explaining failures
   sending.py    the "mail.send" job: messages rendered when queued (reset mail, error reports)
-  followers.py  the new-follower mail, rendered when sent, in the recipient's language
   limits.py     how often one kind of mail may go out (database-wide)
   reports.py    unhandled errors mailed to ADMINS
   cli.py        `quart mail test ADDRESS`
@@ -14,17 +13,16 @@ duplicate mail systems recognise.
 from quart import Quart
 
 from . import cli, reports
-from .followers import NEW_FOLLOWER, queue_new_follower_mail, render_new_follower_mail
+from . import limits
 from .limits import MailLimit
 from .messages import MailNotSent, build_message, check_settings, deliver, describe_failure
-from .sending import SEND, send_email
+from .sending import SEND, job_message_id, send, send_email
 
-__all__ = ["NEW_FOLLOWER", "SEND", "MailLimit", "MailNotSent", "build_message", "deliver",
-           "describe_failure", "init_app", "queue_new_follower_mail", "render_new_follower_mail",
-           "send_email"]
+__all__ = ["SEND", "MailLimit", "MailNotSent", "build_message", "deliver", "describe_failure", "init_app",
+           "job_message_id", "limits", "send", "send_email"]
 
 
 def init_app(app: Quart) -> None:
     check_settings(app.config)
     reports.init_app(app)
-    cli.init_app(app)
+    cli.register_cli(app)

@@ -22,7 +22,7 @@ def settings(config: dict) -> str:
     return f"{config['MAIL_SERVER']}:{config['MAIL_PORT']} ({security}, {login})"
 
 
-def init_app(app: Quart) -> None:
+def register_cli(app: Quart) -> None:
     mail = click.Group("mail", help="Outgoing mail.")
     app.cli.add_command(mail)
 

@@ -27,11 +27,16 @@ async def send(message) -> None:
         raise MailNotSent(f"sending {message['Subject']!r} to {message['To']} failed: {error}") from error
 
 
+def job_message_id(job: jobs.Job) -> str:
+    """The Message-ID of the mail `job` sends, the same on every attempt (a retry of a send whose
+    answer was lost is a duplicate mail systems drop): the one chosen when it was queued, else
+    one made from the job itself."""
+    return job.payload.get("message_id") or \
+        f"<microblog.job{job.id}.{job.created_at:%Y%m%d%H%M%S%f}@{mail_domain(current_app.config)}>"
+
+
 @jobs.handler(SEND)
 async def _send(job: jobs.Job) -> None:
     payload = job.payload
-    # Jobs queued before Message-IDs were kept get one fixed by their job.
-    message_id = payload.get("message_id") or \
-        f"<microblog.job{job.id}.{job.created_at:%Y%m%d%H%M%S%f}@{mail_domain(current_app.config)}>"
     await send(build_message(payload["subject"], payload["recipients"], payload["text"], payload["html"],
-                             sender=payload["sender"], message_id=message_id))
+                             sender=payload["sender"], message_id=job_message_id(job)))

@@ -4,19 +4,19 @@ import asyncio
 from quart import Quart
 
 from . import cli
-from .cards import card_variants, post_cards
+from .cards import post_cards
 from .forms import post_form
 from .language import detect_language_sync
 from .models import POST_MAX, Post
 from .routes import bp, get_post, post_list
 
-__all__ = ["POST_MAX", "Post", "card_variants", "get_post", "init_app", "post_cards", "post_list"]
+__all__ = ["POST_MAX", "Post", "get_post", "init_app", "post_cards", "post_list"]
 
 
 def init_app(app: Quart) -> None:
     app.register_blueprint(bp)
     app.jinja_env.globals["post_form"] = post_form
-    cli.init_app(app)
+    cli.register_cli(app)
 
     @app.before_serving
     async def _load_language_profiles() -> None:

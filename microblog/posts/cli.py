@@ -41,7 +41,7 @@ async def detect_languages(redo_all: bool, progress) -> tuple[int, int]:
         progress(len(rows))
 
 
-def init_app(app: Quart) -> None:
+def register_cli(app: Quart) -> None:
     posts = click.Group("posts", help="Posts.")
     app.cli.add_command(posts)
 

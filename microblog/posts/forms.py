@@ -7,7 +7,7 @@ from wtforms.validators import Length
 from ..forms import QuartForm, Visible, strip
 from ..i18n import lazy_gettext as _l
 from ..security import csrf_token
-from ..web import form_partial
+from ..render_cache import form_partial
 from .models import POST_MAX
 
 

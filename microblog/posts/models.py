@@ -1,24 +1,19 @@
 """Posts: publishing, deleting, and the lists they appear in."""
 from datetime import datetime
 from functools import cache, lru_cache
-from typing import Callable
 
 from sqlalchemy import ForeignKey, Index, Select, String, Subquery, delete, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 from sqlalchemy.orm.attributes import set_committed_value
 
+from .. import events
 from ..accounts.models import User
 from ..db import Base, UTCDateTime, insert_or_ignore, utcnow
 from ..follows.models import followed_ids, followers
 from .language import detect_language
 
 POST_MAX = 140
-
-# What other features do in a post's own transaction when it is published or deleted (search
-# queues its indexing job): callbacks taking (db, post_id), registered by those features'
-# init_app, so that posts imports none of them.
-post_changed: list[Callable[[AsyncSession, int], None]] = []
 
 
 class Post(Base):
@@ -55,8 +50,7 @@ class Post(Base):
             post = await db.scalar(select(cls).where(cls.user_id == author.id, cls.submission == submission))
         else:
             post = await db.get_one(cls, post_id)
-            for callback in post_changed:
-                callback(db, post_id)
+            await events.post_published.send(db, post_id=post_id, author_id=author.id)
         set_committed_value(post, "author", author)
         return post
 
@@ -69,8 +63,7 @@ class Post(Base):
         if not self.deletable_by(user):
             raise PermissionError("only the author may delete a post")
         await db.execute(delete(Post).where(Post.id == self.id))
-        for callback in post_changed:
-            callback(db, self.id)
+        await events.post_deleted.send(db, post_id=self.id, author_id=self.user_id)
 
     # --- lists (newest first is paging's job: these have no ORDER BY) ----------------------
     # A statement is built once per reader and kept (a Select never changes): building one costs

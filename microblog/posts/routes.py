@@ -4,10 +4,9 @@ from sqlalchemy import Select
 
 from ..accounts import login_required
 from ..db import get_session
-from ..errors import Refused
 from ..i18n import gettext as _
 from ..paging import current_cursor, keyset_page, list_response
-from ..web import answer, back_or, is_htmx, render
+from ..web import Refused, answer, back_or, is_htmx, render
 from .cards import post_cards
 from .forms import PostForm
 from .models import Post

@@ -1,8 +1,8 @@
-"""What every search backend offers, and the choice of one (SEARCH_BACKEND=auto|whoosh|postgres)."""
+"""What every search backend offers (the choice of one is the feature's, in search/__init__.py)."""
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
-from quart import Quart, current_app
+from quart import current_app
 from sqlalchemy.ext.asyncio import AsyncSession
 
 # At most this many results are shown (deeper than this nobody reads). PostgreSQL ranks only the
@@ -36,22 +36,6 @@ class Backend(Protocol):
 
     async def rebuild(self, db: AsyncSession, total: int, progress: Progress) -> None:
         """The whole index again, from the database."""
-
-
-def choose_backend(app: Quart) -> Backend:
-    from .postgres import PostgresBackend
-    from .whoosh import WhooshBackend
-
-    name = app.config["SEARCH_BACKEND"]
-    if name == "auto":
-        name = "postgres" if app.config["DATABASE_URL"].startswith("postgresql") else "whoosh"
-    if name == "postgres":
-        if not app.config["DATABASE_URL"].startswith("postgresql"):
-            raise RuntimeError("SEARCH_BACKEND=postgres needs a PostgreSQL DATABASE_URL")
-        return PostgresBackend()
-    if name == "whoosh":
-        return WhooshBackend(app.config["SEARCH_INDEX_DIR"])
-    raise RuntimeError(f"SEARCH_BACKEND must be auto, whoosh or postgres, not {name!r}")
 
 
 def backend() -> Backend:

@@ -11,7 +11,7 @@ from ..posts.models import Post
 from .backend import backend
 
 
-def init_app(app: Quart) -> None:
+def register_cli(app: Quart) -> None:
     search = click.Group("search", help="Full-text search of posts.")
     app.cli.add_command(search)
 

@@ -1,5 +1,5 @@
 """Keeping the index in step: a "search.sync" job, queued in the transaction that publishes or
-deletes a post. The job makes the index agree with the database about that post, whatever
+deletes a post (events.post_published, events.post_deleted). The job makes the index agree with the database about that post, whatever
 happened in between (so jobs of one post may run in any order, or twice)."""
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -10,8 +10,8 @@ from .backend import backend
 SYNC = "search.sync"
 
 
-def queue_sync(db: AsyncSession, post_id: int) -> None:
-    """Called by posts (posts.models.post_changed) in the post's own transaction."""
+def queue_sync(db: AsyncSession, post_id: int, **_ids: int) -> None:
+    """Listens to events.post_published and events.post_deleted, in the post's own transaction."""
     if backend().indexes_by_job:
         jobs.enqueue(db, SYNC, {"post_id": post_id})
 

@@ -8,11 +8,12 @@
 import httpx
 from quart import Quart, g
 
+from .. import events
+from ..i18n import primary
+from ..web import add_partial
 from .models import PostTranslation, TranslationAllowance
 from .providers import PROVIDERS, TranslationFailed, Translator, translator_from
 from .routes import bp
-from ..i18n import primary
-from ..posts import card_variants
 from .service import language_name, offer_for, offered
 
 __all__ = ["PROVIDERS", "PostTranslation", "TranslationAllowance", "TranslationFailed", "Translator",
@@ -35,8 +36,8 @@ def init_app(app: Quart) -> None:
         app.extensions["translator"] = service
     app.register_blueprint(bp)
     app.jinja_env.globals["translation_offered"] = offered_to_reader
-    if offers_to_reader not in card_variants:
-        card_variants.append(offers_to_reader)
+    events.post_card_variants.connect(offers_to_reader)
+    add_partial(app, "post.under", "translate/_post_translation.html")
     app.jinja_env.filters["language_name"] = language_name
 
     @app.before_serving

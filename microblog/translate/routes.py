@@ -4,10 +4,9 @@ from quart import Blueprint, g
 
 from ..accounts import login_required
 from ..db import get_session
-from ..errors import error_response
 from ..i18n import gettext as _
 from ..posts import get_post
-from ..web import back_or, is_htmx, render
+from ..web import back_or, error_response, is_htmx, render
 from .service import NotTranslated, translation_for
 
 bp = Blueprint("translate", __name__)

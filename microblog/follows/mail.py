@@ -15,11 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from .. import db as database
 from .. import jobs
 from ..accounts.models import User
+from ..avatars import avatar_url
 from ..i18n import gettext as _, speaking, user_locale
+from ..mail import build_message, job_message_id, limits, send
 from ..web import external_url
-from . import limits
-from .messages import build_message, new_message_id
-from .sending import send
+from .models import is_following
 
 log = logging.getLogger("microblog.mail")
 
@@ -28,11 +28,12 @@ ONE_PER_PAIR = timedelta(days=1)
 AVATAR_SIZE = 64
 
 
-def queue_new_follower_mail(db: AsyncSession, follower: User, followed: User) -> None:
-    """Tell `followed` about `follower` (staged in `db`'s transaction), unless they asked not to be."""
-    if followed.notify_new_followers:
-        jobs.enqueue(db, NEW_FOLLOWER, {"follower_id": follower.id, "followed_id": followed.id,
-                                        "message_id": new_message_id()})
+async def queue_new_follower_mail(db: AsyncSession, follower_id: int, followed_id: int) -> None:
+    """Tell the followed about their new follower (staged in the follow's transaction), unless
+    they asked not to be told. Listens to events.followed."""
+    followed = await db.get(User, followed_id)  # in the session already: no query
+    if followed is not None and followed.notify_new_followers:
+        jobs.enqueue(db, NEW_FOLLOWER, {"follower_id": follower_id, "followed_id": followed_id})
 
 
 async def render_new_follower_mail(follower: User, followed: User, message_id: str | None = None):
@@ -40,7 +41,7 @@ async def render_new_follower_mail(follower: User, followed: User, message_id: s
     relative to)."""
     context = {"follower": follower, "user": followed,
                "profile_url": external_url("profiles.user", nickname=follower.nickname),
-               "avatar_url": _avatar(follower),
+               "avatar_url": avatar_url(follower, AVATAR_SIZE, external=True),
                "avatar_size": AVATAR_SIZE,
                "settings_url": external_url("profiles.edit_profile")}
     with speaking(user_locale(followed)):
@@ -50,14 +51,8 @@ async def render_new_follower_mail(follower: User, followed: User, message_id: s
     return build_message(subject, [followed.email], text, html, message_id=message_id)
 
 
-def _avatar(user: User) -> str:
-    from ..avatars import avatar_url  # avatars imports accounts: not at import time
-    return avatar_url(user, AVATAR_SIZE, external=True)
-
-
 @jobs.handler(NEW_FOLLOWER)
 async def _send_new_follower_mail(job: jobs.Job) -> None:
-    from ..follows.models import is_following  # follows' routes import this feature
     follower_id, followed_id = job.payload["follower_id"], job.payload["followed_id"]
     async with database.new_session() as db:  # closed before the SMTP server is called
         follower, followed = await db.get(User, follower_id), await db.get(User, followed_id)
@@ -76,6 +71,6 @@ async def _send_new_follower_mail(job: jobs.Job) -> None:
         if allowed is None:
             reason = "one was sent for this pair less than a day ago"
         else:
-            await send(await render_new_follower_mail(follower, followed, job.payload.get("message_id")))
+            await send(await render_new_follower_mail(follower, followed, job_message_id(job)))
             return
     log.info("new-follower mail %d->%d not sent: %s", follower_id, followed_id, reason)

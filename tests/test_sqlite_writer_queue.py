@@ -1,5 +1,5 @@
-"""SQLite writers take turns (microblog/writers.py): in the order they came within a worker, and
-with the other workers through a lock file, so that none polls past the busy timeout."""
+"""SQLite writers take turns (microblog/sqlite_writer_queue.py): in the order they came within a
+worker, and with the other workers through a lock file, so that none polls past the busy timeout."""
 import asyncio
 
 from sqlalchemy import text

@@ -1,0 +1,85 @@
+"""What happens on the site, by name: the one door through which features react to each other.
+
+A model function that makes a change sends its event inside the request's transaction, with the
+session and the ids involved; each listener stages its own rows (a job, later a notification) in
+that same transaction, so they commit or roll back with the change. Listeners are plain or async
+functions of `(db, **ids)`, connected once by their feature's `init_app` (`event.connect(fn)`);
+connecting the same function again (tests build many apps in one process) changes nothing.
+
+Every event, who sends it and who listens ("what happens when"):
+
+  post_published(db, post_id, author_id)
+      sent by   posts.models.Post.publish (a new post, not a form sent twice)
+      heard by  search.indexing.queue_sync: a "search.sync" job (Whoosh and other indexes by job)
+  post_deleted(db, post_id, author_id)
+      sent by   posts.models.Post.delete_by
+      heard by  search.indexing.queue_sync: the post leaves the index
+  followed(db, follower_id, followed_id)
+      sent by   follows.models.follow (a new follow, not a second click)
+      heard by  follows.mail.queue_new_follower_mail: the "you have a new follower" mail job
+  unfollowed(db, follower_id, followed_id)
+      sent by   follows.models.unfollow (a follow that existed)
+      heard by  nobody yet (federation: an Undo to their server)
+  profile_updated(db, user_id)
+      sent by   accounts.models.User.update_profile
+      heard by  nobody yet (federation: an Update of the actor)
+
+And what is shown under each post card is asked of the features that register it:
+
+  post_card_variants()  a question, not a happening: each listener answers a function of a post
+      giving something hashable that its part of the card depends on for this reader (a kept card
+      is keyed by it); asked once per page by posts.cards.post_cards
+      heard by  translate.offers_to_reader: whether "Translate" is offered
+"""
+import inspect
+from typing import Any, Callable
+
+from blinker import Namespace
+from sqlalchemy.ext.asyncio import AsyncSession
+
+_signals = Namespace()
+
+
+class Event:
+    """A named happening: `await event.send(db, **ids)` calls every listener in the order they
+    connected. A listener that raises fails the request (its transaction rolls back)."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self._signal = _signals.signal(name)
+
+    def connect(self, listener: Callable[..., Any]) -> None:
+        # Strong references: a listener is a module's function, never collected; blinker keys
+        # receivers by identity, so a second connect of the same function is no second call.
+        self._signal.connect(listener, weak=False)
+
+    def disconnect(self, listener: Callable[..., Any]) -> None:
+        self._signal.disconnect(listener)
+
+    @property
+    def listeners(self) -> list[Callable[..., Any]]:
+        # In the order they connected (blinker's receivers_for() yields them from a set).
+        return list(self._signal.receivers.values())
+
+    async def send(self, db: AsyncSession, **ids: int) -> None:
+        for listener in self.listeners:
+            result = listener(db, **ids)
+            if inspect.isawaitable(result):
+                await result
+
+    def ask(self) -> list[Any]:
+        """Each listener's answer, called with nothing (a question, e.g. `post_card_variants`)."""
+        return [listener() for listener in self.listeners]
+
+    def __repr__(self) -> str:
+        return f"<Event {self.name}>"
+
+
+post_published = Event("post-published")
+post_deleted = Event("post-deleted")
+followed = Event("followed")
+unfollowed = Event("unfollowed")
+profile_updated = Event("profile-updated")
+post_card_variants = Event("post-card-variants")
+
+ALL = (post_published, post_deleted, followed, unfollowed, profile_updated, post_card_variants)
