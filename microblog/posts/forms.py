@@ -6,8 +6,8 @@ from wtforms.validators import Length
 
 from ..forms import QuartForm, Visible, strip
 from ..i18n import lazy_gettext as _l
-from ..security import csrf_token
 from ..render_cache import form_partial
+from ..security import csrf_token
 from .models import POST_MAX
 
 

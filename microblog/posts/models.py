@@ -1,4 +1,5 @@
 """Posts: publishing, deleting, and the lists they appear in."""
+import hashlib
 from datetime import datetime
 from functools import cache, lru_cache
 
@@ -41,13 +42,16 @@ class Post(Base):
     @classmethod
     async def publish(cls, db: AsyncSession, author: User, body: str, submission: str | None = None) -> "Post":
         """A new post by `author` (staged), with its language detected. A form sent again with the
-        same `submission` token (a double click, a retry after a cut connection) makes no second
-        post: the answer is the post it made the first time."""
+        same `submission` token and text (a double click, a retry after a cut connection) makes no
+        second post: the answer is the post it made the first time. Sent again with another text
+        (an old form the back button restored), it is a new post, made once however often sent."""
         post_id = await db.scalar(insert_or_ignore(db, cls).values(
             body=body, user_id=author.id, timestamp=utcnow(), submission=submission or None,
             language=await detect_language(body)).returning(cls.id))
         if post_id is None:
             post = await db.scalar(select(cls).where(cls.user_id == author.id, cls.submission == submission))
+            if post is None or post.body != body:
+                return await cls.publish(db, author, body, _resent(submission, body))
         else:
             post = await db.get_one(cls, post_id)
             await events.post_published.send(db, post_id=post_id, author_id=author.id)
@@ -101,6 +105,11 @@ class Post(Base):
     @staticmethod
     def by_author(user: User) -> Select:
         return _by_author(user.id)
+
+
+def _resent(submission: str, body: str) -> str:
+    """The token of a form sent again with another text: its own, the same for the same text."""
+    return hashlib.sha256(f"{submission}\0{body}".encode()).hexdigest()[:32]
 
 
 def _with_author():
