@@ -20,6 +20,11 @@ class Hits:
     more: bool = False  # True: `total` counts only the newest matches, there are older ones
 
 
+class SearchUnavailable(Exception):
+    """The search cannot be answered now (too many heavy searches at once, an index that failed):
+    answered 503 with Retry-After, never a 500."""
+
+
 Progress = Callable[[int], None]  # told how many more posts were indexed
 
 

@@ -8,11 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..db import get_session
+from ..errors import error_response
 from ..i18n import gettext as _
 from ..paging import Page, list_response
 from ..posts.models import Post
 from ..web import is_htmx, render
-from .backend import MAX_RESULTS, backend
+from .backend import MAX_RESULTS, SearchUnavailable, backend
 from .highlight import highlight
 
 bp = Blueprint("search", __name__)
@@ -69,7 +70,13 @@ async def search():
     text, searchable = search_text()
     page, total, more = Page(items=[], older=None, newer=None), 0, False
     if text and searchable:
-        page, total, more = await find(text, Offset.current(), current_app.config["POSTS_PER_PAGE"])
+        try:
+            page, total, more = await find(text, Offset.current(), current_app.config["POSTS_PER_PAGE"])
+        except SearchUnavailable:
+            response = await error_response(503, _("Search is busy"), _(
+                "Search is busy at the moment. Please try again in a moment."))
+            response.headers["Retry-After"] = "10"
+            return response
     context = dict(q=text, searchable=searchable, total=total, more_than_total=more, page=page, item_template="search/_hit.html",
                    list_endpoint="search.search", list_query={"q": text}, title=_title(text))
     whole_page = request.headers.get("HX-Request-Type") == "full" or request.headers.get("HX-History-Restore-Request")

@@ -7,7 +7,10 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
+from helpers import visible
 from microblog.search.whoosh import WhooshBackend, document
+
+from .test_indexing import whoosh_app  # noqa: F401 (a fixture)
 
 WORDS = ["lemon", "tea", "cake", "river", "mountain", "garden", "bread", "window", "summer", "letter",
          "music", "forest", "candle", "bridge", "pepper", "island"]
@@ -42,3 +45,15 @@ async def test_concurrent_searches_answer_as_a_search_alone(tmp_path):
         sys.setswitchinterval(switching)
     wrong = [(query, answer) for query, answer in zip(QUERIES * 30, answers) if answer != alone[query]]
     assert not wrong, f"{len(wrong)} of {len(answers)} differ, e.g. {[(q, repr(a)[:80]) for q, a in wrong[:3]]}"
+
+
+async def test_an_unreadable_index_is_busy_not_an_error(whoosh_app, client, caplog):
+    """Files that cannot be read (a disk fault, a half-copied index): 503 with Retry-After."""
+    backend = whoosh_app.extensions["search_backend"]
+    index_of(backend.directory, 10)
+    for segment in backend.directory.glob("*.seg"):
+        segment.write_bytes(bytes(segment.stat().st_size))
+    response = await client.get("/search", query_string={"q": "lemon"})
+    assert response.status_code == 503 and response.headers["Retry-After"]
+    assert "Search is busy at the moment." in visible(await response.get_data(as_text=True))
+    assert "search failed" in caplog.text
