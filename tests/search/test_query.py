@@ -81,3 +81,9 @@ async def test_one_heavy_search_at_a_time_the_next_is_told_busy(app, client, db,
     assert heavy.refused == 2
     response = await client.get("/search", query_string={"q": "run*"})
     assert response.status_code == 200 and heavy.refused == 2
+
+
+def test_the_highlighter_marks_the_grammars_words_prefixes_and_phrases_not_exclusions():
+    from microblog.search.highlight import highlight
+    marked = highlight("Running <late> for tea, id:1", "en", parse('run* "for tea" -late id:*'))
+    assert marked == "<mark>Running</mark> &lt;late&gt; <mark>for</mark> <mark>tea</mark>, <mark>id</mark>:1"
