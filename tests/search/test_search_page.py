@@ -1,5 +1,5 @@
 """/search through HTTP: found after the post's commit, ranking, paging that keeps `q`, the prompt,
-active search's fragment, hostile queries, Whoosh's syntax, escaped highlights, the old address."""
+active search's fragment, hostile queries, the searcher's grammar, escaped highlights, the old address."""
 import re
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -112,7 +112,7 @@ async def test_too_long_a_query_says_so(app, client):
     assert "No posts match your search. Try fewer words." in visible(page)
 
 
-async def test_whoosh_syntax_or_quotes_and_prefixes(app, client, db, alice):
+async def test_or_quotes_and_prefixes(app, client, db, alice):
     for body in ("the wonderful sea", "a quiet sea shore", "sea and wonder", "mountains"):
         await make_post(db, alice, body)
     await reindex(app, db)
