@@ -1,5 +1,6 @@
 """Full-text search of posts, from the navbar box to the index.
 
+  query.py      what a searcher may type (the grammar), read into what both backends translate
   backend.py    what every backend offers (choose_backend, below, picks one by SEARCH_BACKEND)
   whoosh.py     files in the instance folder (SEARCH_INDEX_DIR), written by jobs
   postgres.py   the database's own full-text search (a GIN index on the post table)

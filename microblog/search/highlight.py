@@ -5,9 +5,9 @@ from functools import lru_cache
 from markupsafe import Markup, escape
 from whoosh.lang import has_stemmer, stemmer_for_language
 
+from .query import Query
+
 WORD = re.compile(r"\w+")
-OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
-PREFIX = re.compile(r"(\w+)\*")
 
 
 @lru_cache(maxsize=32)
@@ -15,26 +15,10 @@ def _stem_function(language: str):
     return stemmer_for_language(language) if language and has_stemmer(language) else None
 
 
-def query_terms(query: str) -> tuple[set[str], set[str]]:
-    """The words of a query (lower case) and its prefixes (`word*`); operators and negated words
-    (`-word`, `NOT word`) are not searched for, so never marked."""
-    prefixes = {m.lower() for m in PREFIX.findall(query)}
-    words: set[str] = set()
-    negate = False
-    for token in re.findall(r"-?\w+\*?", PREFIX.sub(" ", query)):
-        if token in OPERATORS:
-            negate = token == "NOT" or token == "ANDNOT"
-            continue
-        if not negate and not token.startswith("-"):
-            words.add(token.lower())
-        negate = False
-    return words, prefixes
-
-
-def highlight(body: str, language: str, query: str) -> Markup:
-    """`body` escaped, each word the query matches (itself, its stem in the post's language, or a
-    prefix) inside `<mark>`."""
-    words, prefixes = query_terms(query)
+def highlight(body: str, language: str, query: Query) -> Markup:
+    """`body` escaped, each word the query looks for (itself, its stem in the post's language, or a
+    prefix) inside `<mark>`; excluded words are not looked for, so never marked."""
+    words, prefixes = query.words()
     stem = _stem_function(language)
     stems = {stem(word) for word in words} if stem else set()
 

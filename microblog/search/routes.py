@@ -8,12 +8,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..db import get_session
+from ..errors import error_response
 from ..i18n import gettext as _
 from ..paging import Page, list_response
 from ..posts.models import Post
 from ..web import is_htmx, render
-from .backend import MAX_RESULTS, backend
+from .backend import MAX_RESULTS, SearchUnavailable, backend
 from .highlight import highlight
+from .query import Query, parse
 
 bp = Blueprint("search", __name__)
 
@@ -49,14 +51,14 @@ def search_text() -> tuple[str, bool]:
     return text[:MAX_QUERY], len(text) <= MAX_QUERY
 
 
-async def find(text: str, offset: int, per_page: int) -> tuple[Page, int, bool]:
+async def find(query: Query, offset: int, per_page: int) -> tuple[Page, int, bool]:
     """A page of hits, re-checked against the database: a deleted post the index still names is
     never shown."""
     db = get_session()
-    hits = await backend().search(db, text, offset, per_page)
+    hits = await backend().search(db, query, offset, per_page)
     posts = {post.id: post for post in (await db.scalars(
         select(Post).where(Post.id.in_(hits.ids)).options(joinedload(Post.author, innerjoin=True)))).all()}
-    items = [Hit(posts[i], highlight(posts[i].body, posts[i].language, text)) for i in hits.ids if i in posts]
+    items = [Hit(posts[i], highlight(posts[i].body, posts[i].language, query)) for i in hits.ids if i in posts]
     total = max(hits.total - (len(hits.ids) - len(items)), len(items) + offset)
     more = offset + per_page < min(hits.total, MAX_RESULTS) and len(hits.ids) == per_page
     return Page(items=items, older=Offset(offset + per_page) if more else None, newer=None), total, hits.more
@@ -67,10 +69,17 @@ async def search():
     """Posts matching `q`, best first: the page; for active search (htmx) the results alone; for
     infinite scroll the next page alone."""
     text, searchable = search_text()
+    query = parse(text)
     page, total, more = Page(items=[], older=None, newer=None), 0, False
-    if text and searchable:
-        page, total, more = await find(text, Offset.current(), current_app.config["POSTS_PER_PAGE"])
-    context = dict(q=text, searchable=searchable, total=total, more_than_total=more, page=page, item_template="search/_hit.html",
+    if query.groups and searchable:  # only words to leave out would read every post: not searched
+        try:
+            page, total, more = await find(query, Offset.current(), current_app.config["POSTS_PER_PAGE"])
+        except SearchUnavailable:
+            response = await error_response(503, _("Search is busy"), _(
+                "Search is busy at the moment. Please try again in a moment."))
+            response.headers["Retry-After"] = "10"
+            return response
+    context = dict(q=text, searchable=searchable, only_excluded=bool(query.excluded and not query.groups), total=total, more_than_total=more, page=page, item_template="search/_hit.html",
                    list_endpoint="search.search", list_query={"q": text}, title=_title(text))
     whole_page = request.headers.get("HX-Request-Type") == "full" or request.headers.get("HX-History-Restore-Request")
     if is_htmx() and not whole_page and not request.args.get("cursor"):

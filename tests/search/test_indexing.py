@@ -16,6 +16,7 @@ from conftest import empty_database, make_post, make_user
 from microblog import create_app
 from microblog.db import new_session
 from microblog.jobs import FAILED, Job, claim, run_one
+from microblog.search.query import parse
 from microblog.search.whoosh import WhooshBackend
 
 from .support import jobs_done, logged_in, post_ids, publish, search
@@ -41,7 +42,7 @@ async def found_ids(app, query: str) -> list[int]:
     """What the backend itself answers (before the page re-checks against the database)."""
     async with app.app_context():
         async with new_session() as db:
-            return (await app.extensions["search_backend"].search(db, query, 0, 100)).ids
+            return (await app.extensions["search_backend"].search(db, parse(query), 0, 100)).ids
 
 
 async def test_found_after_the_worker_died_between_commit_and_indexing(quiet_app):
@@ -179,4 +180,4 @@ def test_two_writers_at_once_wait_for_each_other(tmp_path):
 
     with ThreadPoolExecutor(2) as pool:
         list(pool.map(lambda args: write(*args), [(first, 1), (second, 21)]))
-    assert sorted(first._search("lemon", 0, 100).ids) == list(range(1, 41))
+    assert sorted(first._search(parse("lemon"), 0, 100).ids) == list(range(1, 41))
