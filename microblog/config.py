@@ -88,6 +88,11 @@ def from_environment(instance_path: str) -> dict:
         "JOBS_LEASE_SECONDS": float(env("JOBS_LEASE_SECONDS") or 300),
         "JOBS_RETRY_SECONDS": float(env("JOBS_RETRY_SECONDS") or 30),
         "JOBS_MAX_ATTEMPTS": int(env("JOBS_MAX_ATTEMPTS") or 10),
+        # Jobs one runner runs at once (a kind may declare fewer for itself: mail one at a time).
+        "JOBS_CONCURRENCY": int(env("JOBS_CONCURRENCY") or 4),
+        # Finished jobs are deleted this many days after they finished (failed ones later).
+        "JOBS_KEEP_DAYS": float(env("JOBS_KEEP_DAYS") or 7),
+        "JOBS_KEEP_FAILED_DAYS": float(env("JOBS_KEEP_FAILED_DAYS") or 30),
         "SLOW_QUERY_SECONDS": float(env("SLOW_QUERY_SECONDS") or 0.5),
         # PROFILE=1: a pyinstrument profile of each request slower than PROFILE_SECONDS, as HTML
         # in PROFILE_DIR (deployment/profiling.py).
