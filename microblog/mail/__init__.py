@@ -16,10 +16,10 @@ from quart import Quart
 from . import cli, reports
 from .followers import NEW_FOLLOWER, queue_new_follower_mail, render_new_follower_mail
 from .limits import MailLimit
-from .messages import MailNotSent, build_message, check_settings, deliver, describe_failure
+from .messages import MailNotSent, MailRefused, build_message, check_settings, deliver, describe_failure
 from .sending import SEND, send_email
 
-__all__ = ["NEW_FOLLOWER", "SEND", "MailLimit", "MailNotSent", "build_message", "deliver",
+__all__ = ["NEW_FOLLOWER", "SEND", "MailLimit", "MailNotSent", "MailRefused", "build_message", "deliver",
            "describe_failure", "init_app", "queue_new_follower_mail", "render_new_follower_mail",
            "send_email"]
 

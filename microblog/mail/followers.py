@@ -4,7 +4,8 @@ Queued (with the two ids only) in the transaction of the follow that caused it, 
 rolls back mails nothing; rendered when it is sent, in the recipient's language, from what is true
 then. It is not sent (the job ends quietly, logged) when either account is gone, when the follow
 was undone meanwhile, or when the recipient turned these mails off. One mail per pair of people a
-day at most, however often someone follows, unfollows and follows again.
+day at most, however often someone follows, unfollows and follows again; and while one such mail
+is waiting to go out (queued or retrying), following again queues none (the job's key).
 """
 import logging
 from datetime import timedelta
@@ -32,7 +33,8 @@ def queue_new_follower_mail(db: AsyncSession, follower: User, followed: User) ->
     """Tell `followed` about `follower` (staged in `db`'s transaction), unless they asked not to be."""
     if followed.notify_new_followers:
         jobs.enqueue(db, NEW_FOLLOWER, {"follower_id": follower.id, "followed_id": followed.id,
-                                        "message_id": new_message_id()})
+                                        "message_id": new_message_id()},
+                     key=f"{follower.id}:{followed.id}")  # one waiting per pair, however often they click
 
 
 async def render_new_follower_mail(follower: User, followed: User, message_id: str | None = None):
@@ -55,7 +57,7 @@ def _avatar(user: User) -> str:
     return avatar_url(user, AVATAR_SIZE, external=True)
 
 
-@jobs.handler(NEW_FOLLOWER)
+@jobs.handler(NEW_FOLLOWER, concurrency=1)  # as mail.send: a hanging server holds one task
 async def _send_new_follower_mail(job: jobs.Job) -> None:
     from ..follows.models import is_following  # follows' routes import this feature
     follower_id, followed_id = job.payload["follower_id"], job.payload["followed_id"]
