@@ -81,7 +81,7 @@ def from_environment(instance_path: str) -> dict:
         "WEB_CONCURRENCY": int(env("WEB_CONCURRENCY") or 1),
         # Identicons drawn by the site; "gravatar" sends each shown user's e-mail hash to gravatar.com.
         "AVATARS": (env("AVATARS") or "identicon").strip().lower(),
-        # Durable jobs (jobs.py): every web worker runs them unless JOBS_RUN_IN_WEB=0 (then run
+        # Durable jobs (jobs/): every web worker runs them unless JOBS_RUN_IN_WEB=0 (then run
         # `quart jobs run` as a process of its own).
         "JOBS_RUN_IN_WEB": _bool(env("JOBS_RUN_IN_WEB"), default=True),
         "JOBS_POLL_SECONDS": float(env("JOBS_POLL_SECONDS") or 5),

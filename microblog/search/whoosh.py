@@ -5,7 +5,7 @@ Each post is indexed twice: its plain words (`body`) and its words stemmed in it
 "run" finds "running" in an English post and "corre" finds "corriendo" in a Spanish one.
 
 Whoosh allows one writer at a time, by a file lock: a writer waits for it up to WRITE_TIMEOUT,
-then the job fails and is retried later (jobs.py backoff), so two workers never see an error.
+then the job fails and is retried later (the jobs' backoff), so two workers never see an error.
 Everything touching the files runs in a thread, never on the event loop.
 """
 import asyncio
