@@ -1,7 +1,6 @@
 """A mail server that accepts connections and never answers holds one of the runner's tasks, not
 the runner: search indexing queued behind the mail runs meanwhile. A recipient refused for good
 (5xx) fails the job at once; a passing refusal (4xx) is retried."""
-import asyncio
 import socket
 import time
 
@@ -40,22 +39,27 @@ async def test_a_hanging_mail_server_does_not_hold_search_indexing(database_url,
                     await commit(db)
             started = time.monotonic()
             runner.start()
-
-            async def indexed():
-                return all(job.state == "done" for job in await all_jobs(app) if job.kind == SYNC)
-            await wait_until(indexed, timeout=60, what="the indexing while the mail hangs")
-            took = time.monotonic() - started
-            mail = [(job.state, job.attempts) for job in await all_jobs(app) if job.kind == SEND]
-            # One mail in hand (its first attempt, still waiting for a greeting), the others queued.
-            assert sorted(mail) == [("queued", 0), ("queued", 0), ("running", 1)]
-            assert took < app.config["MAIL_TIMEOUT"]
-            async with app.app_context():
-                async with new_session() as db:
-                    ids = [post.id for post in await db.scalars(select(Post))]
-                    assert sorted((await backend().search(db, "number", 0, 10)).ids) == sorted(ids)
-            await runner.stop(timeout=0.2)  # the hanging send is cut short: retried after its lease
+            try:
+                await _indexing_goes_on(app, started)
+            finally:
+                await runner.stop(timeout=0.2)  # the hanging send is cut short: retried after its lease
     finally:
         silent.close()
+
+
+async def _indexing_goes_on(app, started: float) -> None:
+    async def indexed():
+        return all(job.state == "done" for job in await all_jobs(app) if job.kind == SYNC)
+    await wait_until(indexed, timeout=60, what="the indexing while the mail hangs")
+    took = time.monotonic() - started
+    mail = [(job.state, job.attempts) for job in await all_jobs(app) if job.kind == SEND]
+    # One mail in hand (its first attempt, still waiting for a greeting), the others queued.
+    assert sorted(mail) == [("queued", 0), ("queued", 0), ("running", 1)]
+    assert took < app.config["MAIL_TIMEOUT"]
+    async with app.app_context():
+        async with new_session() as db:
+            ids = [post.id for post in await db.scalars(select(Post))]
+            assert sorted((await backend().search(db, "number", 0, 10)).ids) == sorted(ids)
 
 
 @pytest.mark.parametrize("refusal, state, attempts", [("550 5.1.1 No such user here", "failed", 1),
