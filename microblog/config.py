@@ -84,13 +84,18 @@ def from_environment(instance_path: str) -> dict:
         "WEB_CONCURRENCY": int(env("WEB_CONCURRENCY") or 1),
         # Identicons drawn by the site; "gravatar" sends each shown user's e-mail hash to gravatar.com.
         "AVATARS": (env("AVATARS") or "identicon").strip().lower(),
-        # Durable jobs (jobs.py): every web worker runs them unless JOBS_RUN_IN_WEB=0 (then run
+        # Durable jobs (jobs/): every web worker runs them unless JOBS_RUN_IN_WEB=0 (then run
         # `quart jobs run` as a process of its own).
         "JOBS_RUN_IN_WEB": _bool(env("JOBS_RUN_IN_WEB"), default=True),
         "JOBS_POLL_SECONDS": float(env("JOBS_POLL_SECONDS") or 5),
         "JOBS_LEASE_SECONDS": float(env("JOBS_LEASE_SECONDS") or 300),
         "JOBS_RETRY_SECONDS": float(env("JOBS_RETRY_SECONDS") or 30),
         "JOBS_MAX_ATTEMPTS": int(env("JOBS_MAX_ATTEMPTS") or 10),
+        # Jobs one runner runs at once (a kind may declare fewer for itself: mail one at a time).
+        "JOBS_CONCURRENCY": int(env("JOBS_CONCURRENCY") or 4),
+        # Finished jobs are deleted this many days after they finished (failed ones later).
+        "JOBS_KEEP_DAYS": float(env("JOBS_KEEP_DAYS") or 7),
+        "JOBS_KEEP_FAILED_DAYS": float(env("JOBS_KEEP_FAILED_DAYS") or 30),
         "SLOW_QUERY_SECONDS": float(env("SLOW_QUERY_SECONDS") or 0.5),
         # PROFILE=1: a pyinstrument profile of each request slower than PROFILE_SECONDS, as HTML
         # in PROFILE_DIR (deployment/profiling.py).

@@ -174,7 +174,7 @@ Callback = Callable[[], Awaitable[Any] | Any]
 def on_commit(callback: Callback, session: AsyncSession | None = None) -> None:
     """Run `callback` once `session` (the request's by default) has committed; never after a
     rollback. For cheap effects that may be lost (waking a runner, clearing a cache); anything that
-    must not be lost is a job row (jobs.py)."""
+    must not be lost is a job row (jobs/)."""
     session = session or get_session()
     session.info.setdefault("on_commit", []).append(callback)
 

@@ -212,9 +212,12 @@ async def wait_until(condition, timeout: float = 20, what: str = "") -> None:
 
 async def test_two_runner_processes_send_each_mail_once(quiet_app, database_url, smtp_port, tmp_path):
     controller, inbox = start_smtp(smtp_port)
-    await queue_mails(quiet_app, 30)
     runners = [job_runner_process(database_url, smtp_port, tmp_path, f"runner{i}") for i in range(2)]
     try:
+        async def both_started():  # and able to stop cleanly: a SIGTERM before that would kill one
+            return all("job runner started" in (tmp_path / f"runner{i}.log").read_text() for i in range(2))
+        await wait_until(both_started, timeout=60, what="both runners to start")
+        await queue_mails(quiet_app, 30)
         async def all_done():
             return all(job.state == "done" for job in await all_jobs(quiet_app))
         await wait_until(all_done, what="30 mails")

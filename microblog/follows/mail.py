@@ -4,7 +4,8 @@ Queued (with the two ids only) in the transaction of the follow that caused it, 
 rolls back mails nothing; rendered when it is sent, in the recipient's language, from what is true
 then. It is not sent (the job ends quietly, logged) when either account is gone, when the follow
 was undone meanwhile, or when the recipient turned these mails off. One mail per pair of people a
-day at most, however often someone follows, unfollows and follows again.
+day at most, however often someone follows, unfollows and follows again; and while one such mail
+is waiting to go out (queued or retrying), following again queues none (the job's key).
 """
 import logging
 from datetime import timedelta
@@ -33,7 +34,8 @@ async def queue_new_follower_mail(db: AsyncSession, follower_id: int, followed_i
     they asked not to be told. Listens to events.followed."""
     followed = await db.get(User, followed_id)  # in the session already: no query
     if followed is not None and followed.notify_new_followers:
-        jobs.enqueue(db, NEW_FOLLOWER, {"follower_id": follower_id, "followed_id": followed_id})
+        jobs.enqueue(db, NEW_FOLLOWER, {"follower_id": follower_id, "followed_id": followed_id},
+                     key=f"{follower_id}:{followed_id}")  # one waiting per pair, however often they click
 
 
 async def render_new_follower_mail(follower: User, followed: User, message_id: str | None = None):
@@ -51,7 +53,7 @@ async def render_new_follower_mail(follower: User, followed: User, message_id: s
     return build_message(subject, [followed.email], text, html, message_id=message_id)
 
 
-@jobs.handler(NEW_FOLLOWER)
+@jobs.handler(NEW_FOLLOWER, concurrency=1)  # as mail.send: a hanging server holds one task
 async def _send_new_follower_mail(job: jobs.Job) -> None:
     follower_id, followed_id = job.payload["follower_id"], job.payload["followed_id"]
     async with database.new_session() as db:  # closed before the SMTP server is called

@@ -15,11 +15,11 @@ from quart import Quart
 from . import cli, reports
 from . import limits
 from .limits import MailLimit
-from .messages import MailNotSent, build_message, check_settings, deliver, describe_failure
+from .messages import MailNotSent, MailRefused, build_message, check_settings, deliver, describe_failure
 from .sending import SEND, job_message_id, send, send_email
 
-__all__ = ["SEND", "MailLimit", "MailNotSent", "build_message", "deliver", "describe_failure", "init_app",
-           "job_message_id", "limits", "send", "send_email"]
+__all__ = ["SEND", "MailLimit", "MailNotSent", "MailRefused", "build_message", "deliver", "describe_failure",
+           "init_app", "job_message_id", "limits", "send", "send_email"]
 
 
 def init_app(app: Quart) -> None:

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 import aiosmtplib
 from quart import current_app
 
+from .. import jobs
 from ..db import utcnow
 
 log = logging.getLogger("microblog.mail")
@@ -16,6 +17,10 @@ log = logging.getLogger("microblog.mail")
 
 class MailNotSent(Exception):
     pass
+
+
+class MailRefused(MailNotSent, jobs.Final):
+    """The server refused the message for good (a 5xx answer): a job does not try it again."""
 
 
 def mail_domain(config: dict) -> str:

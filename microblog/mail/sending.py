@@ -5,7 +5,7 @@ from quart import current_app
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .. import jobs
-from .messages import MailNotSent, build_message, deliver, mail_domain, new_message_id
+from .messages import MailNotSent, MailRefused, build_message, deliver, mail_domain, new_message_id
 
 SEND = "mail.send"
 
@@ -20,11 +20,15 @@ def send_email(db: AsyncSession, subject: str, recipients: list[str], text: str,
 
 
 async def send(message) -> None:
-    """Deliver `message` now, or raise MailNotSent (the job runner retries it later)."""
+    """Deliver `message` now, or raise MailNotSent (the job runner retries it later), or
+    MailRefused when the server refused it for good: a 5xx answer for its recipients or for the
+    message itself (a 4xx, a timeout, a refused sender or log-in, which the operator can mend,
+    are retried)."""
     try:
         await deliver(current_app.config, message)
     except (aiosmtplib.SMTPException, OSError) as error:
-        raise MailNotSent(f"sending {message['Subject']!r} to {message['To']} failed: {error}") from error
+        failure = MailRefused if refused_for_good(error) else MailNotSent
+        raise failure(f"sending {message['Subject']!r} to {message['To']} failed: {error}") from error
 
 
 def job_message_id(job: jobs.Job) -> str:
@@ -35,7 +39,14 @@ def job_message_id(job: jobs.Job) -> str:
         f"<microblog.job{job.id}.{job.created_at:%Y%m%d%H%M%S%f}@{mail_domain(current_app.config)}>"
 
 
-@jobs.handler(SEND)
+def refused_for_good(error: BaseException) -> bool:
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):  # every recipient refused
+        return bool(error.recipients) and all(refusal.code >= 500 for refusal in error.recipients)
+    return isinstance(error, (aiosmtplib.SMTPRecipientRefused, aiosmtplib.SMTPDataError)) and error.code >= 500
+
+
+# One message at a time per runner: a mail server that does not answer holds one of its tasks, not all.
+@jobs.handler(SEND, concurrency=1)
 async def _send(job: jobs.Job) -> None:
     payload = job.payload
     await send(build_message(payload["subject"], payload["recipients"], payload["text"], payload["html"],

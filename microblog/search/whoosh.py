@@ -7,7 +7,7 @@ typed is read by query.py's grammar, and `whoosh_query` builds Whoosh's query fr
 own parser would take field names, wildcards and ranges from anyone).
 
 Whoosh allows one writer at a time, by a file lock: a writer waits for it up to WRITE_TIMEOUT,
-then the job fails and is retried later (jobs.py backoff), so two workers never see an error.
+then the job fails and is retried later (the jobs' backoff), so two workers never see an error.
 Everything touching the files runs in a thread, never on the event loop.
 """
 import asyncio

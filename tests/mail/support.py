@@ -23,13 +23,13 @@ BASE_URL = "https://example.org/microblog"
 class Inbox:
     """An aiosmtpd handler that keeps every message it receives (and refuses `refuse`)."""
 
-    def __init__(self, refuse: str | None = None):
+    def __init__(self, refuse: str | None = None, refusal: str = "550 5.1.1 No such user here"):
         self.messages: list[EmailMessage] = []
-        self.refuse = refuse
+        self.refuse, self.refusal = refuse, refusal
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address == self.refuse:
-            return "550 5.1.1 No such user here"
+            return self.refusal
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -43,7 +43,7 @@ class SmtpServer:
 
     def __init__(self, port: int, **options):
         self.port, self.options = port, options
-        self.inbox = Inbox(options.pop("refuse", None))
+        self.inbox = Inbox(options.pop("refuse", None), options.pop("refusal", "550 5.1.1 No such user here"))
         self.controller: Controller | None = None
 
     @property
