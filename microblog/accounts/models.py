@@ -1,13 +1,14 @@
-"""Users: who they are, their passwords, and the uniqueness of nicknames and emails."""
+"""Users: who they are (User, the public identity) and, for accounts here, how they log in and
+what they chose (LocalUser); their passwords, and the uniqueness of nicknames and emails."""
 import hashlib
 import re
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import Index, Select, String, bindparam, func, select, true, update
+from sqlalchemy import ForeignKey, Index, Select, String, bindparam, delete, func, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import events
@@ -31,21 +32,59 @@ class AccountConflict(Exception):
         self.email = email
 
 
-class User(Base):
-    __tablename__ = "user"
+def _local(name: str) -> property:
+    """A field of the user's local part, as if it were the user's own."""
+    def read(user: "User"):
+        return getattr(user.local, name) if user.local is not None else None
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    nickname: Mapped[str] = mapped_column(String(NICKNAME_MAX))
+    def write(user: "User", value) -> None:
+        if user.local is None:
+            user.local = LocalUser()
+        setattr(user.local, name, value)
+    return property(read, write, doc=f"LocalUser.{name}")
+
+
+class LocalUser(Base):
+    """The part of a user that exists only for someone with an account here: how they log in and
+    what they chose. One row per local User, removed with it."""
+    __tablename__ = "local_user"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
     email: Mapped[str] = mapped_column(String(EMAIL_MAX), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(256))
-    about_me: Mapped[str | None] = mapped_column(String(ABOUT_ME_MAX))
     last_seen: Mapped[datetime | None] = mapped_column(UTCDateTime())
     locale: Mapped[str | None] = mapped_column(String(16))
     timezone: Mapped[str | None] = mapped_column(String(64))
     notify_new_followers: Mapped[bool] = mapped_column(default=True, server_default=true())  # by mail
 
+    user: Mapped["User"] = relationship(back_populates="local", lazy="raise")
+
+
+class User(Base):
+    """A person as others see them: the public identity that posts, follows and timelines point
+    at. Someone with an account here also has a `local` part (LocalUser: e-mail, password,
+    settings); federation adds people from other servers as Users without one, who can never
+    log in or be mailed. (Mastodon's accounts/users, takahe's Identity/User: see the README.)"""
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nickname: Mapped[str] = mapped_column(String(NICKNAME_MAX))
+    about_me: Mapped[str | None] = mapped_column(String(ABOUT_ME_MAX))
+    # Loaded with the user in the same statement (a join on the primary key), never on its own.
+    local: Mapped["LocalUser | None"] = relationship(back_populates="user", lazy="joined", innerjoin=False,
+                                                     cascade="all, delete-orphan", passive_deletes=True)
+
     def __repr__(self) -> str:
         return f"<User {self.nickname}>"
+
+    # What only a local account has, read and written through its `local` part (None, and
+    # nothing to write, for someone from elsewhere).
+    email = _local("email")
+    password_hash = _local("password_hash")
+    last_seen = _local("last_seen")
+    locale = _local("locale")
+    timezone = _local("timezone")
+    notify_new_followers = _local("notify_new_followers")
 
     @property
     def password_fingerprint(self) -> str:
@@ -57,13 +96,16 @@ class User(Base):
         """A new account (staged); AccountConflict if the nickname or email is taken, even by a
         registration that commits a moment before this one."""
         await cls._check_free(db, nickname, email)
-        values = {"nickname": nickname, "email": email.strip().lower(),
-                  "password_hash": await hash_password(password)}
+        email, password_hash = email.strip().lower(), await hash_password(password)
         # A lost race inserts nothing (and spoils nothing of the request's transaction).
-        user_id = await db.scalar(insert_or_ignore(db, cls).values(**values).returning(cls.id))
+        user_id = await db.scalar(insert_or_ignore(db, cls).values(nickname=nickname).returning(cls.id))
         if user_id is None:
             await cls._check_free(db, nickname, email)
-            raise AccountConflict(nickname=True)  # the only other unique rule
+            raise AccountConflict(nickname=True)  # the only other unique rule of a user
+        if await db.scalar(insert_or_ignore(db, LocalUser).values(
+                user_id=user_id, email=email, password_hash=password_hash).returning(LocalUser.user_id)) is None:
+            await db.execute(delete(cls).where(cls.id == user_id))  # the e-mail was taken a moment ago
+            raise AccountConflict(email=True)
         return await db.get_one(cls, user_id)
 
     @classmethod
@@ -110,7 +152,8 @@ class User(Base):
 
     @classmethod
     async def by_email(cls, db: AsyncSession, email: str) -> "User | None":
-        return await db.scalar(select(cls).where(cls.email == email.strip().lower()))
+        return await db.scalar(select(cls).where(cls.id == select(LocalUser.user_id).where(
+            LocalUser.email == email.strip().lower()).scalar_subquery()))
 
     @classmethod
     async def nickname_taken(cls, db: AsyncSession, nickname: str, exclude_id: int | None = None) -> bool:
@@ -139,13 +182,13 @@ class User(Base):
         caller saves it with `record_visit`."""
         now = now or utcnow()
         if self.last_seen is None or now - self.last_seen >= every:
-            set_committed_value(self, "last_seen", now)
+            set_committed_value(self.local, "last_seen", now)
             return True
         return False
 
     @classmethod
     async def record_visit(cls, db: AsyncSession, user_id: int, when: datetime) -> None:
-        await db.execute(update(cls).where(cls.id == user_id).values(last_seen=when)
+        await db.execute(update(LocalUser).where(LocalUser.user_id == user_id).values(last_seen=when)
                          .execution_options(synchronize_session=False))
 
 

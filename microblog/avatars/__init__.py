@@ -22,7 +22,7 @@ GRAVATAR = "https://www.gravatar.com"
 def avatar_url(user, size: int, external: bool = False) -> str:
     """Where the picture of `user`, shown `size` pixels square, comes from (`external`: an
     absolute URL, for mail)."""
-    if current_app.config.get("AVATARS", "identicon") == "gravatar":
+    if current_app.config.get("AVATARS", "identicon") == "gravatar" and user.email:
         digest = hashlib.md5(user.email.strip().lower().encode()).hexdigest()
         return f"{GRAVATAR}/avatar/{digest}?d=identicon&s={int(size)}"
     # One picture for every size (it is an SVG): one download per user.

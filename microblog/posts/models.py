@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import events
-from ..accounts.models import User
+from ..accounts.models import LocalUser, User
 from ..db import Base, UTCDateTime, insert_or_ignore, utcnow
 from ..follows.models import followed_ids, followers
 from .language import detect_language
@@ -113,8 +113,10 @@ def _resent(submission: str, body: str) -> str:
 
 
 def _with_author():
-    """A post's author, with what a post shows of them (no password hash, no settings)."""
-    return joinedload(Post.author, innerjoin=True).load_only(User.id, User.nickname, User.email, raiseload=True)
+    """A post's author, with what a post shows of them (the e-mail for a Gravatar; no password
+    hash, no settings)."""
+    return (joinedload(Post.author, innerjoin=True).load_only(User.id, User.nickname, raiseload=True)
+            .joinedload(User.local).load_only(LocalUser.email, raiseload=True))
 
 
 @cache

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from conftest import make_post, post, text_of
 from helpers import HTMX, CSRF_MESSAGE, flashes, title, visible
 from helpers import alice_client  # noqa: F401 (the fixture)
-from microblog.accounts import User
+from microblog.accounts import LocalUser
 
 ENGLISH, SPANISH = "Sign In - microblog", "Iniciar sesión - microblog"
 
@@ -42,7 +42,7 @@ async def test_a_visitor_chooses_a_language_kept_in_a_cookie(client):
 async def test_a_user_choice_is_saved_on_the_account_and_follows_them(app, db, alice_client, alice):
     response = await post(alice_client, "/language", {"locale": "es"}, headers={"Referer": "http://localhost/explore"})
     assert response.status_code == 303 and response.headers["Location"] == "/explore"
-    assert (await db.scalar(select(User.locale).where(User.id == alice.id))) == "es"
+    assert (await db.scalar(select(LocalUser.locale).where(LocalUser.user_id == alice.id))) == "es"
     other_browser = app.test_client()  # no cookie, an English browser: the account decides
     await post(other_browser, "/auth/login", {"nickname": "alice", "password": "correct horse"})
     page = await text_of(await other_browser.get("/explore", headers={"Accept-Language": "en"}))

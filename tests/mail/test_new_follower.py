@@ -13,7 +13,7 @@ from sqlalchemy import update
 
 from conftest import free_port, login, make_user, post, reset_schema, text_of
 from microblog import create_app, follows
-from microblog.accounts import User
+from microblog.accounts import LocalUser, User
 from microblog.db import commit, new_session, utcnow
 from microblog.jobs import Job, run_one
 from microblog.follows import NEW_FOLLOWER
@@ -197,7 +197,7 @@ async def test_what_changed_before_sending_is_respected(quiet_app, smtp, change,
         if change == "unfollowed":
             await post(client, "/user/bob/unfollow")
         elif change == "turned off":
-            await db.execute(update(User).where(User.id == bob.id).values(notify_new_followers=False))
+            await db.execute(update(LocalUser).where(LocalUser.user_id == bob.id).values(notify_new_followers=False))
         else:
             await db.delete(await db.get(User, alice.id if change == "follower deleted" else bob.id))
         await db.commit()
