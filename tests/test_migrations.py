@@ -155,7 +155,7 @@ async def test_the_local_part_of_users_moves_with_everything_kept(database_url):
         assert await kept(f"SELECT u.id, u.nickname, l.email, l.password_hash, l.locale, l.timezone, "
                           f"l.notify_new_followers FROM {user} u JOIN local_user l ON l.user_id = u.id "
                           f"ORDER BY u.id") == [row[:6] + (row[6],) for row in accounts]
-        await alembic(command.downgrade, cfg, "-1")
+        await alembic(command.downgrade, cfg, "c4a9e2f1b7d3")
         assert await kept(f"SELECT {columns} FROM {user} ORDER BY id") == accounts
         await alembic(command.upgrade, cfg, "head")
         await alembic(command.check, cfg)

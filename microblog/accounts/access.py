@@ -3,11 +3,13 @@ one) and whom a URL names."""
 import logging
 from functools import partial, wraps
 
-from quart import abort, g
+from quart import abort, g, redirect, request, url_for
 from quart_auth import Unauthorized, current_user, logout_user
+from sqlalchemy import select
 
 from ..db import get_session, on_commit, separate_transaction, utcnow
 from .models import User
+from .nicknames import NicknameHold
 from .sessions import LoginSession
 
 log = logging.getLogger("microblog.accounts")
@@ -62,8 +64,14 @@ def login_required(view):
 
 
 async def get_user(nickname: str) -> User:
-    """The user a URL names (any case), or 404."""
-    user = await User.by_nickname(get_session(), nickname)
+    """The user a URL names (any case), or 404; a nickname held after a rename leads to the same
+    page under the new one."""
+    db = get_session()
+    user = await User.by_nickname(db, nickname)
     if user is None:
-        abort(404)
+        renamed = User.nickname_is_valid(nickname) and await db.get(User, await db.scalar(
+            select(NicknameHold.holder(nickname))) or 0)
+        if not renamed:
+            abort(404)
+        abort(redirect(url_for(request.endpoint, **{**request.view_args, "nickname": renamed.nickname})))
     return user

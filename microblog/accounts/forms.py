@@ -7,7 +7,8 @@ from ..forms import QuartForm, lower, strip
 from ..i18n import gettext as _, lazy_gettext as _l
 from ..security import csrf_token
 from ..render_cache import form_partial
-from .models import EMAIL_MAX, NICKNAME_MAX, NICKNAME_PATTERN, User
+from .models import EMAIL_MAX, User
+from .nicknames import NICKNAME_MAX, NICKNAME_PATTERN
 
 PASSWORD_MIN = 8
 

@@ -1,7 +1,6 @@
 """Users: who they are (User, the public identity) and, for accounts here, how they log in and
 what they chose (LocalUser); their passwords, and the uniqueness of nicknames and emails."""
 import hashlib
-import re
 from datetime import datetime, timedelta
 from functools import cache
 
@@ -13,14 +12,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import events
 from ..db import Base, UTCDateTime, insert_or_ignore, savepoint, utcnow
+from .nicknames import NICKNAME_MAX, NICKNAME_PATTERN, NicknameHold, fold, folded
 from .passwords import hash_password, verify_password
 
-NICKNAME_MAX = 64
 EMAIL_MAX = 120
 ABOUT_ME_MAX = 140
-# Letters, digits, "." and "_", with at least one letter or digit ("." and ".." are not names:
-# browsers would turn /user/.. into /).
-NICKNAME_PATTERN = re.compile(r"(?=.*[A-Za-z0-9])[A-Za-z0-9._]+")
 
 
 class AccountConflict(Exception):
@@ -119,8 +115,11 @@ class User(Base):
 
     async def update_profile(self, db: AsyncSession, nickname: str, about_me: str | None) -> None:
         """Rename (one's own nickname in another case is fine) and describe oneself (staged);
-        AccountConflict if the nickname is someone else's, even by a moment."""
+        AccountConflict if the nickname is someone else's, even by a moment. The old nickname is
+        held for this account a while (nicknames.py)."""
         await self._check_free(db, nickname, None, exclude_id=self.id)
+        if fold(nickname) != fold(self.nickname):
+            await NicknameHold.hold(db, self.nickname, self.id)
         try:
             async with savepoint(db):
                 await db.execute(update(User).where(User.id == self.id)
@@ -157,10 +156,13 @@ class User(Base):
 
     @classmethod
     async def nickname_taken(cls, db: AsyncSession, nickname: str, exclude_id: int | None = None) -> bool:
-        query = select(cls.id).where(func.lower(cls.nickname) == nickname.lower())
+        """Whether `nickname` is someone else's: theirs in any case or with look-alike letters,
+        or held for them after a rename (nicknames.py)."""
+        users = select(cls.id).where(folded(cls.nickname) == fold(nickname))
         if exclude_id is not None:
-            query = query.where(cls.id != exclude_id)
-        return await db.scalar(query) is not None
+            users = users.where(cls.id != exclude_id)
+        holder = await db.scalar(select(NicknameHold.holder(nickname)))
+        return (holder is not None and holder != exclude_id) or await db.scalar(users.limit(1)) is not None
 
     @classmethod
     async def suggest_nickname(cls, db: AsyncSession, wanted: str) -> str:
@@ -170,12 +172,11 @@ class User(Base):
         taken = set(await db.scalars(
             select(func.lower(cls.nickname)).where(func.lower(cls.nickname).like(pattern, escape="\\"))
         ))
-        if wanted.lower() not in taken:
-            return wanted
-        n = 2
-        while f"{base}{n}".lower() in taken:
+        n, candidate = 1, wanted
+        while candidate.lower() in taken or await cls.nickname_taken(db, candidate):  # look-alikes, holds
             n += 1
-        return f"{base}{n}"
+            candidate = f"{base}{n}"
+        return candidate
 
     def seen_now(self, now: datetime | None = None, every: timedelta = timedelta(minutes=1)) -> bool:
         """A visit: True (and `last_seen` moved on, in memory only) at most once a minute; the

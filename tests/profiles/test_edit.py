@@ -31,7 +31,8 @@ async def test_edit_profile_saves(app, db, alice_client, alice):
         assert (saved.nickname, saved.about_me) == ("alice_w", "Down the rabbit hole")
     page = await page_of(alice_client, "/user/alice_w")
     assert "Down the rabbit hole" in visible(page)
-    assert (await alice_client.get("/user/alice")).status_code == 404
+    old = await alice_client.get("/user/alice")  # held for her a while, leading to the new name
+    assert old.status_code == 302 and old.headers["Location"] == "/user/alice_w"
 
     # Clearing "about me" removes it from the profile.
     assert (await post(alice_client, "/edit_profile", {"nickname": "alice_w", "about_me": ""})).status_code == 303
