@@ -2,6 +2,7 @@
 its transaction, reaching each listener exactly once however many apps a process builds."""
 import re
 
+import pytest
 from sqlalchemy import select
 
 from microblog import create_app, events, follows
@@ -9,6 +10,12 @@ from microblog.jobs import Job
 from microblog.posts import Post
 
 from conftest import follow, login, make_user, post
+
+
+@pytest.fixture
+def app_config(app_config):
+    """Whoosh on every database: its index follows posts through jobs, so they can be counted."""
+    return {**app_config, "SEARCH_BACKEND": "whoosh"}
 
 
 async def job_kinds(db) -> list[str]:
