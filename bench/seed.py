@@ -21,7 +21,7 @@ from alembic import command  # noqa: E402
 from argon2 import PasswordHasher  # noqa: E402
 from sqlalchemy import insert, text  # noqa: E402
 
-from microblog.accounts import User  # noqa: E402
+from microblog.accounts import LocalUser, User  # noqa: E402
 from microblog.cli import alembic_config  # noqa: E402
 from microblog.config import normalise_database_url  # noqa: E402
 from microblog.db import Base, make_engine, utcnow  # noqa: E402
@@ -63,8 +63,10 @@ async def seed(url: str, users: int, posts: int, follows: int) -> None:
                 await conn.execute(insert(table), rows[start:start + BATCH])
 
     await insert_rows(User.__table__, [
-        {"id": i, "nickname": f"user{i}", "email": f"user{i}@example.com", "password_hash": password_hash,
-         "about_me": f"I am user number {i}.", "last_seen": now} for i in range(1, users + 1)])
+        {"id": i, "nickname": f"user{i}", "about_me": f"I am user number {i}."} for i in range(1, users + 1)])
+    await insert_rows(LocalUser.__table__, [
+        {"user_id": i, "email": f"user{i}@example.com", "password_hash": password_hash, "last_seen": now}
+        for i in range(1, users + 1)])
     print(f"{users} users ({time.monotonic() - started:.1f} s)")
 
     languages = list(SAMPLES)
