@@ -3,11 +3,11 @@ forgotten password, see and end one's sessions."""
 from quart import Quart, g, request
 
 from .access import get_user, load_current_user, login_required, record_visit
-from .models import ABOUT_ME_MAX, EMAIL_MAX, NICKNAME_MAX, AccountConflict, LocalUser, User
+from .models import ABOUT_ME_MAX, DISPLAY_NAME_MAX, EMAIL_MAX, NICKNAME_MAX, AccountConflict, LocalUser, User
 from .routes import bp, legacy_login, legacy_logout
 from . import session_routes  # noqa: F401  (its views join the blueprint)
 
-__all__ = ["ABOUT_ME_MAX", "EMAIL_MAX", "NICKNAME_MAX", "AccountConflict", "LocalUser", "User",
+__all__ = ["ABOUT_ME_MAX", "DISPLAY_NAME_MAX", "EMAIL_MAX", "NICKNAME_MAX", "AccountConflict", "LocalUser", "User",
            "get_user", "init_app", "load_current_user", "login_required"]
 
 

@@ -17,6 +17,7 @@ from .passwords import hash_password, verify_password
 
 EMAIL_MAX = 120
 ABOUT_ME_MAX = 140
+DISPLAY_NAME_MAX = 50
 
 
 class AccountConflict(Exception):
@@ -65,6 +66,7 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     nickname: Mapped[str] = mapped_column(String(NICKNAME_MAX))
+    display_name: Mapped[str | None] = mapped_column(String(DISPLAY_NAME_MAX))  # any letters; else the nickname
     about_me: Mapped[str | None] = mapped_column(String(ABOUT_ME_MAX))
     # Loaded with the user in the same statement (a join on the primary key), never on its own.
     local: Mapped["LocalUser | None"] = relationship(back_populates="user", lazy="joined", innerjoin=False,
@@ -72,6 +74,11 @@ class User(Base):
 
     def __repr__(self) -> str:
         return f"<User {self.nickname}>"
+
+    @property
+    def name(self) -> str:
+        """What to call them: their display name, else their nickname."""
+        return self.display_name or self.nickname
 
     # What only a local account has, read and written through its `local` part (None, and
     # nothing to write, for someone from elsewhere).
@@ -113,8 +120,9 @@ class User(Base):
         if conflict.nickname or conflict.email:
             raise conflict
 
-    async def update_profile(self, db: AsyncSession, nickname: str, about_me: str | None) -> None:
-        """Rename (one's own nickname in another case is fine) and describe oneself (staged);
+    async def update_profile(self, db: AsyncSession, nickname: str, about_me: str | None,
+                             display_name: str | None = None) -> None:
+        """Rename (one's own nickname in another case is fine), name and describe oneself (staged);
         AccountConflict if the nickname is someone else's, even by a moment. The old nickname is
         held for this account a while (nicknames.py)."""
         await self._check_free(db, nickname, None, exclude_id=self.id)
@@ -123,7 +131,8 @@ class User(Base):
         try:
             async with savepoint(db):
                 await db.execute(update(User).where(User.id == self.id)
-                                 .values(nickname=nickname, about_me=about_me or None))
+                                 .values(nickname=nickname, about_me=about_me or None,
+                                         display_name=display_name or None))
         except IntegrityError:
             raise AccountConflict(nickname=True)
         await events.profile_updated.send(db, user_id=self.id)

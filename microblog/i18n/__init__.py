@@ -5,7 +5,7 @@ from quart import Quart, g
 from quart_babel import Babel
 
 from . import cli
-from .locales import (TRANSLATIONS, current_locale_code, gettext, language_names, lazy_gettext, ngettext, primary,
+from .locales import (TRANSLATIONS, current_locale_code, gettext, language_name, language_names, lazy_gettext, ngettext, primary,
                       select_locale, speaking, template_gettext, template_ngettext, translations, user_locale)
 from .routes import bp
 from .times import calendar_time, known_zone, number, relative_time, zone_choices, zone_names
@@ -26,7 +26,8 @@ def init_app(app: Quart) -> None:
 
     env = app.jinja_env
     env.globals.update(current_locale_code=current_locale_code, language_names=language_names)
-    env.filters.update(relative_time=relative_time, calendar_time=calendar_time, number=number)
+    env.filters.update(relative_time=relative_time, calendar_time=calendar_time, number=number,
+                       language_name=language_name)
     # Newstyle gettext (what `{% trans %}` compiles to), without Jinja's own wrappers.
     env.newstyle_gettext = True
     env.globals.update(gettext=template_gettext, _=template_gettext, ngettext=template_ngettext)

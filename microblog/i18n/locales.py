@@ -5,7 +5,7 @@ from functools import cache
 from pathlib import Path
 from typing import Iterator
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from jinja2 import pass_eval_context
 from markupsafe import Markup
 from babel.support import NullTranslations
@@ -53,6 +53,14 @@ def current_locale() -> Locale:
 def current_locale_code() -> str:
     locale = get_locale()
     return locale.language if locale else "en"
+
+
+def language_name(code: str) -> str:
+    """"es" as the reader calls it ("Spanish", "español"); the code itself if Babel has no name."""
+    try:
+        return Locale.parse(code).get_display_name(current_locale_code()) or code
+    except (ValueError, UnknownLocaleError):
+        return code
 
 
 def language_names() -> tuple[tuple[str, str], ...]:

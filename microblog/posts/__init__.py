@@ -15,7 +15,7 @@ __all__ = ["POST_MAX", "Post", "get_post", "init_app", "post_cards", "post_list"
 
 def init_app(app: Quart) -> None:
     app.register_blueprint(bp)
-    app.jinja_env.globals["post_form"] = post_form
+    app.jinja_env.globals.update(post_form=post_form, post_cards=post_cards)
     cli.register_cli(app)
 
     @app.before_serving

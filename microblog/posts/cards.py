@@ -4,7 +4,7 @@ the template once per post on every request.
 A kept card is the template's own output with the two things that change from one reader or one
 minute to the next cut out: the relative time ("3 minutes ago") and the session's CSRF token.
 Everything else it shows is in its key: the post (posts never change; ids are never reused), its
-author's nickname and e-mail (the avatar), the reader's language and time zone (the exact time in
+author's nickname, display name and e-mail (the avatar), the reader's language and time zone (the exact time in
 the title), the site's address prefix, whether the reader may delete it, and what other features
 add under a post for this reader (`events.post_card_variants`: translate's "Translate" offer). So every worker
 keeps its own cards and they never disagree; a change of nickname is a new key, the old card ages
@@ -29,7 +29,7 @@ async def post_cards(posts) -> Markup:
     cards = []
     for post in posts:
         author = post.author
-        key = (post.id, author.nickname, author.email, reader_key, post.deletable_by(user),
+        key = (post.id, author.nickname, author.display_name, author.email, reader_key, post.deletable_by(user),
                *(variant(post) for variant in variants))
         when = str(escape(reader.relative(post.timestamp)))
         parts = kept.get(key)

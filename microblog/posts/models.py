@@ -103,6 +103,11 @@ class Post(Base):
         return select(Post).join(ids, Post.id == ids.c.id).options(_with_author())
 
     @staticmethod
+    def by_id(post_id: int) -> Select:
+        """The post, with its author as cards show them."""
+        return select(Post).where(Post.id == post_id).options(_with_author())
+
+    @staticmethod
     def by_author(user: User) -> Select:
         return _by_author(user.id)
 
@@ -115,7 +120,7 @@ def _resent(submission: str, body: str) -> str:
 def _with_author():
     """A post's author, with what a post shows of them (the e-mail for a Gravatar; no password
     hash, no settings)."""
-    return (joinedload(Post.author, innerjoin=True).load_only(User.id, User.nickname, raiseload=True)
+    return (joinedload(Post.author, innerjoin=True).load_only(User.id, User.nickname, User.display_name, raiseload=True)
             .joinedload(User.local).load_only(LocalUser.email, raiseload=True))
 
 

@@ -6,7 +6,8 @@ from ..accounts import login_required
 from ..db import get_session
 from ..i18n import gettext as _
 from ..paging import current_cursor, keyset_page, list_response
-from ..web import Refused, answer, back_or, is_htmx, render
+from ..security import safe_next
+from ..web import Refused, answer, back_or, is_htmx, render, same_site_path
 from .cards import post_cards
 from .forms import PostForm
 from .models import Post
@@ -72,15 +73,45 @@ async def explore():
     return await post_list("posts/explore.html", Post.explore(), title=_("Explore"))
 
 
+@bp.route("/post/<int(max=2147483647):post_id>")
+async def show(post_id: int):
+    """One post on a page of its own: its author, its full time and language (and, later, its
+    replies). Its address is the post's for good: ids are never reused."""
+    post = await get_session().scalar(Post.by_id(post_id))
+    if post is None:
+        abort(404)
+    return await render("posts/post.html", post=post, title=_("%(nickname)s: %(text)s", nickname=post.author.nickname,
+                                                               text=_shortened(post.body, 40)))
+
+
+def _shortened(text: str, length: int) -> str:
+    """`text`, or as many of its first words as fit in `length` characters, and "…"."""
+    if len(text) <= length:
+        return text
+    cut = text[:length - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(" ,.;:") + "…"
+
+
 @bp.route("/post/<int(max=2147483647):post_id>/delete", methods=["GET", "POST"])
 @login_required
 async def delete(post_id: int):
-    """Delete one's own post; a GET (an old link) asks first, since no GET changes anything."""
+    """Delete one's own post; a GET (the button without JavaScript, an old link) asks first,
+    since no GET changes anything; then back where the reader was (not to the post's own page)."""
     post = await get_post(post_id)
     if request.method == "GET":
-        return await render("posts/confirm_delete.html", post=post, title=_("Delete post"))
+        came_from = safe_next(request.args.get("next")) or same_site_path(request.referrer)
+        return await render("posts/confirm_delete.html", post=post, title=_("Delete post"), came_from=came_from)
     await post.delete_by(get_session(), g.user)
-    return await answer(_("Your post has been deleted."), back_or("posts.index"))
+    back = back_or("posts.index")
+    if _about(back, post_id):  # the post's page, or the page asking first: gone with it
+        back = url_for("posts.index")
+    return await answer(_("Your post has been deleted."), back)
+
+
+def _about(path: str, post_id: int) -> bool:
+    """Whether `path` is a page of the post `post_id` (its own, or one of its actions')."""
+    path, own = path.partition("?")[0], url_for("posts.show", post_id=post_id)
+    return path == own or path.startswith(own + "/") or path == url_for("posts.legacy_delete", post_id=post_id)
 
 
 @bp.route("/delete/<int(max=2147483647):post_id>", methods=["GET", "POST"])

@@ -34,7 +34,7 @@ async def edit_profile():
         g.user.notify_new_followers = form.notify_new_followers.data
         g.user.timezone = form.timezone.data or None
         try:
-            await g.user.update_profile(db, form.nickname.data, form.about_me.data)
+            await g.user.update_profile(db, form.nickname.data, form.about_me.data, form.display_name.data)
         except AccountConflict:
             await nickname_taken_error(db, form.nickname)
         else:

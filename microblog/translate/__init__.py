@@ -14,7 +14,7 @@ from ..web import add_partial
 from .models import PostTranslation, TranslationAllowance
 from .providers import PROVIDERS, TranslationFailed, Translator, translator_from
 from .routes import bp
-from .service import language_name, offer_for, offered
+from .service import offer_for, offered
 
 __all__ = ["PROVIDERS", "PostTranslation", "TranslationAllowance", "TranslationFailed", "Translator",
            "init_app", "primary", "translator_from"]
@@ -38,7 +38,6 @@ def init_app(app: Quart) -> None:
     app.jinja_env.globals["translation_offered"] = offered_to_reader
     events.post_card_variants.connect(offers_to_reader)
     add_partial(app, "post.under", "translate/_post_translation.html")
-    app.jinja_env.filters["language_name"] = language_name
 
     @app.before_serving
     async def _open_client() -> None:

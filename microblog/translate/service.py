@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from functools import partial
 
 import httpx
-from babel import Locale, UnknownLocaleError
 from quart import current_app
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,14 +36,6 @@ def reader_language() -> str:
 
 def translator() -> Translator | None:
     return current_app.extensions.get("translator")
-
-
-def language_name(code: str) -> str:
-    """"es" as the reader calls it ("Spanish", "español"); the code itself if Babel has no name."""
-    try:
-        return Locale.parse(code).get_display_name(current_locale_code()) or code
-    except (ValueError, UnknownLocaleError):
-        return code
 
 
 def offered(post, reader) -> bool:

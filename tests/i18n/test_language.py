@@ -82,7 +82,7 @@ async def test_htmx_fragments_are_in_the_readers_language(client, db, alice):
     await make_post(db, alice, "hola")
     await post(client, "/language", {"locale": "es"})
     fragment = visible(await text_of(await client.get("/explore", headers=HTMX)))
-    assert "alice dijo ahora mismo: hola" in fragment
+    assert "alice @alice · ahora mismo hola" in fragment
 
 
 async def test_pages_in_the_readers_language_vary_with_accept_language(client):

@@ -71,7 +71,7 @@ async def test_a_post_shows_how_long_ago_in_the_readers_language_and_zone(client
     response = await client.get("/explore", headers={"Accept-Language": "es-MX", **(HTMX if htmx else {})})
     page = (await response.get_data()).decode()
     [(machine, exact, shown)] = times(page)
-    assert shown == "hace 3 minutos" and "alice dijo hace 3 minutos: hola" in visible(page)
+    assert shown == "hace 3 minutos" and "alice @alice · hace 3 minutos hola" in visible(page)
     assert exact.endswith(" (America/Mexico_City)")
     assert datetime.fromisoformat(machine).tzinfo == timezone.utc
 

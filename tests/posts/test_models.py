@@ -37,7 +37,7 @@ async def test_followed_posts(app, db):
     assert await timeline(mary) == [p3.id, p4.id]
     assert await timeline(david) == [p4.id]
 
-    # Authors come with the posts (no lazy load needed to show "<nickname> said").
+    # Authors come with the posts (no lazy load needed to show "<nickname>").
     page = await keyset_page(db, Post.timeline(john), Post.timestamp, Post.id, None, 100, load=Post.with_authors)
     assert [p.author.nickname for p in page.items] == ["susan", "david", "john"]
 

@@ -17,7 +17,7 @@ async def test_post_without_javascript(db, alice_client, url):
     assert_varies(response)
     page = await page_of(alice_client, "/index")
     assert flashes(page) == ["Your post is now live!"]
-    assert "alice said" in visible(page)
+    assert "alice @alice ·" in visible(page)
     assert await db.scalar(select(Post.body)) == "my first post"  # surrounding spaces dropped
     assert textarea_value(page, "post") == ""
 
@@ -32,7 +32,7 @@ async def test_post_with_htmx(db, alice_client, url):
     saved = await db.scalar(select(Post))
     assert saved.body == "posted with htmx"
     assert post_ids(fragment) == [saved.id]
-    assert "alice said" in visible(fragment)
+    assert "alice @alice ·" in visible(fragment)
     # A fresh, empty form replaces the one just sent.
     partial = hx_partial(fragment, "#post-form")
     assert partial is not None and partial.get("hx-swap") == "outerHTML"
@@ -96,4 +96,4 @@ async def test_nickname_is_escaped_in_posts(app, db, client):
     page = await page_of(client, "/explore")
     assert "<i>eve</i>" not in page
     assert "&lt;i&gt;eve&lt;/i&gt;" in page
-    assert "<i>eve</i> said" in visible(page)
+    assert "<i>eve</i> @<i>eve</i> ·" in visible(page)

@@ -17,7 +17,7 @@ async def test_explore_is_readable_by_visitors(client, db, alice, bob, htmx):
     page = await page_of(client, "/explore", htmx=htmx)
     assert title(page) == "Explore - microblog"
     text = visible(page)
-    assert re.search(r"bob said \d years ago: hello from bob", text)
+    assert re.search(r"bob @bob · \d years ago hello from bob", text)
     times = [(t["datetime"], t["title"]) for t in parse(page).find_all("time")]
     assert times == [("2024-01-02T03:05:05+00:00", "Jan 2, 2024, 3:05:05\u202fAM (UTC)"),
                      ("2024-01-02T03:04:05+00:00", "Jan 2, 2024, 3:04:05\u202fAM (UTC)")]
@@ -42,8 +42,8 @@ async def test_home_shows_own_and_followed_posts(app, db, alice_client, alice, b
     text = visible(page)
     assert "Hi, alice!" in text
     assert 'id="post-form"' in page
-    assert "bob said" in text and "followed" in text
-    assert "alice said" in text and "mine" in text
+    assert "bob @bob ·" in text and "followed" in text
+    assert "alice @alice ·" in text and "mine" in text
     assert "stranger" not in text
     assert text.index("followed") < text.index("mine")
 
