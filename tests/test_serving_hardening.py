@@ -1,0 +1,183 @@
+"""The served process (`python -m microblog.serve`, the Procfile's web line) when operated and when
+abused: SIGHUP, a second server on the same address, request bodies that never come, more
+connections than a worker can hold, WebSocket upgrades, requests framed two ways."""
+import asyncio
+import os
+import re
+import resource
+import signal
+import time
+
+import httpx
+import pytest
+
+from test_serving import environment, release, servers  # noqa: F401 (servers: a fixture)
+
+HEADERS_OF_A_POST = (b"POST /auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n")
+
+
+def served(tmp_path, servers, log="web.log", **settings):
+    env = environment(tmp_path, **settings)
+    release(env, tmp_path)
+    server = servers(env, tmp_path / log)
+    server.wait_ready()
+    return server
+
+
+def wait_for(condition, what: str, server, timeout: float = 60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        if server.process.poll() is not None:
+            pytest.fail(f"the server exited ({server.process.returncode}) while waiting for {what}:\n"
+                        + server.log.read_text()[-3000:])
+        time.sleep(0.1)
+    pytest.fail(f"timed out waiting for {what}:\n" + server.log.read_text()[-3000:])
+
+
+def started_workers(log: str) -> list[int]:
+    return [int(pid) for pid in re.findall(r"worker (\d+) started", log)]
+
+
+async def raw_exchange(port: int, request: bytes, timeout: float = 30) -> bytes:
+    """Everything the server sends back until it closes the connection."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(request)
+    await writer.drain()
+    try:
+        return await asyncio.wait_for(reader.read(), timeout)
+    finally:
+        writer.close()
+
+
+# --- #7: SIGHUP, a second server --------------------------------------------------------------
+
+def test_sighup_replaces_the_workers_one_by_one_and_keeps_serving(tmp_path, servers):
+    server = served(tmp_path, servers, WEB_CONCURRENCY="2")
+    wait_for(lambda: len(started_workers(server.log.read_text())) == 2, "two workers", server)
+    old = set(started_workers(server.log.read_text()))
+
+    os.kill(server.process.pid, signal.SIGHUP)  # `systemctl reload` (ExecReload=kill -HUP $MAINPID)
+    answered = failed = 0
+    while "every worker replaced" not in server.log.read_text():
+        if server.process.poll() is not None:
+            pytest.fail(f"the supervisor exited ({server.process.returncode}):\n{server.log.read_text()}")
+        try:
+            answered += httpx.get(server.url + "/auth/login", timeout=30).status_code == 200
+        except httpx.TransportError:
+            failed += 1
+    print(f"during the reload: {answered} requests answered, {failed} failed")
+
+    log = server.log.read_text()
+    assert "SIGHUP" in log
+    new = set(started_workers(log)) - old
+    assert len(new) == 2, log
+    assert all(f"worker {pid} stopped" in log for pid in old), log
+    assert httpx.get(server.url + "/auth/login", timeout=30).status_code == 200
+    assert answered > 0
+    assert server.process.poll() is None
+
+
+def test_a_second_server_on_the_same_address_refuses_to_start(tmp_path, servers):
+    first = served(tmp_path, servers)
+    env = environment(tmp_path)
+    second = servers(env, tmp_path / "second.log", port=first.port)
+    status = second.process.wait(timeout=60)
+    log = second.log.read_text()
+    assert status != 0, log
+    assert f"0.0.0.0:{first.port}" in log  # the Procfile's address
+    assert f"supervisor {first.process.pid}" in log  # who holds it
+    assert httpx.get(first.url + "/auth/login", timeout=30).status_code == 200
+
+
+# --- #10: slow bodies, too many connections ------------------------------------------------------
+
+def test_a_body_that_never_comes_is_cut_by_body_timeout(tmp_path, servers):
+    server = served(tmp_path, servers, BODY_TIMEOUT="2", REQUEST_TIMEOUT="300")
+    answer = asyncio.run(raw_exchange(server.port, HEADERS_OF_A_POST, timeout=40))  # Quart's own: 60 s
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:300]
+
+
+async def held_posts(port: int, count: int) -> list[tuple[asyncio.StreamReader, asyncio.StreamWriter]]:
+    """Connections that sent a POST's headers and none of its body."""
+    held = []
+    for _ in range(count):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(HEADERS_OF_A_POST)
+        await writer.drain()
+        held.append((reader, writer))
+    return held
+
+
+def test_beyond_max_connections_the_longest_waiting_are_closed(tmp_path, servers):
+    server = served(tmp_path, servers, MAX_CONNECTIONS="20", BODY_TIMEOUT="300", REQUEST_TIMEOUT="300")
+
+    async def scenario() -> tuple[int, int]:
+        held = await held_posts(server.port, 40)
+        async with httpx.AsyncClient() as client:
+            status = (await client.get(server.url + "/explore", timeout=30)).status_code
+        ends = [asyncio.ensure_future(reader.read()) for reader, _ in held]
+        deadline = time.monotonic() + 30
+        while sum(end.done() for end in ends) < 20 and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        closed = sum(end.done() for end in ends)
+        for end in ends:
+            end.cancel()
+        for _, writer in held:
+            writer.close()
+        return status, closed
+
+    status, closed = asyncio.run(scenario())
+    assert status == 200
+    assert closed >= 20  # 40 waiting for their bodies, 20 at most kept
+    assert "MAX_CONNECTIONS" in server.log.read_text()
+
+
+def few_files() -> None:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+
+
+def test_more_connections_than_the_file_limit_leave_a_request_answered(tmp_path, servers):
+    env = environment(tmp_path, BODY_TIMEOUT="300", REQUEST_TIMEOUT="300")
+    release(env, tmp_path)
+    server = servers(env, tmp_path / "web.log", preexec_fn=few_files)
+    server.wait_ready()
+
+    async def scenario() -> int:
+        held = await held_posts(server.port, 300)
+        try:
+            async with httpx.AsyncClient() as client:
+                return (await client.get(server.url + "/explore", timeout=30)).status_code
+        finally:
+            for _, writer in held:
+                writer.close()
+
+    assert asyncio.run(scenario()) == 200
+
+
+# --- #13: WebSocket upgrades, Content-Length with Transfer-Encoding ---------------------------------
+
+def test_a_websocket_upgrade_is_refused_without_a_traceback(tmp_path, servers):
+    server = served(tmp_path, servers)
+    upgrade = (b"GET /explore HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+    answer = asyncio.run(raw_exchange(server.port, upgrade))
+    assert re.match(rb"HTTP/1.1 40[034] ", answer), answer[:300]
+    assert httpx.get(server.url + "/auth/login", timeout=30).status_code == 200
+    server.stop()
+    log = server.log.read_text()
+    assert "Traceback" not in log and "ERROR" not in log, log[-3000:]
+
+
+def test_content_length_with_transfer_encoding_is_refused_and_the_connection_closed(tmp_path, servers):
+    server = served(tmp_path, servers)
+    smuggled = b"GET /auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    body = b"0\r\n\r\n" + smuggled  # a proxy going by Content-Length passes it all on as one request
+    request = (b"POST /auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\n"
+               b"Content-Length: %d\r\nTransfer-Encoding: chunked\r\n\r\n" % len(body)) + body
+    answer = asyncio.run(raw_exchange(server.port, request))
+    assert answer.startswith(b"HTTP/1.1 400"), answer[:300]
+    assert answer.count(b"HTTP/1.1 ") == 1, answer  # the smuggled request is not answered
+    assert b"\r\nconnection: close\r\n" in answer.lower()
