@@ -1,6 +1,6 @@
 """Running the site for real: under a path prefix behind a reverse proxy (proxy.py), static files
 cached by browsers (static.py), slow requests profiled (profiling.py), requests no view should see
-refused (refusals.py). Serving it (`python -m microblog.serve`): supervisor.py, connections.py."""
+refused (refusals.py). Serving it: microblog/serve.py (the supervisor), worker.py, addresses.py."""
 from quart import Quart
 
 from . import profiling, static
