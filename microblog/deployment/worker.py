@@ -1,5 +1,5 @@
 """A worker of `python -m microblog.serve` (`--worker`): the app served by Hypercorn on a socket of
-its own (addresses.py); it stops
+its own (addresses.py), with at most MAX_CONNECTIONS connections (connections.py); it stops
 gracefully on SIGTERM or when its supervisor is gone, and tells a reloading supervisor when it
 listens."""
 import asyncio
@@ -16,6 +16,7 @@ from quart import Quart
 
 from .. import create_app, logs
 from .addresses import address, bound_socket
+from .connections import connection_cap, limit_connections
 
 log = logging.getLogger("microblog.serve")
 
@@ -39,6 +40,7 @@ def run_worker(config: HypercornConfig, settings: dict, instance: str, ready_fd:
     # Hypercorn sets SO_REUSEPORT only under its own master; an fd:// bind takes our socket as it is.
     fds = [bound_socket(*address(bind)).detach() for bind in config.bind]
     config.bind = [f"fd://{fd}" for fd in fds]
+    limit_connections(connection_cap(settings["MAX_CONNECTIONS"]))
     with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
         runner.run(_serve(app, config, parent, fds, ready_fd))
     return 0
