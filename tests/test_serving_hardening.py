@@ -80,6 +80,24 @@ def test_sighup_replaces_the_workers_one_by_one_and_keeps_serving(tmp_path, serv
     assert server.process.poll() is None
 
 
+def test_a_reload_whose_new_worker_cannot_start_leaves_the_old_one_serving(tmp_path, servers):
+    server = served(tmp_path, servers)
+    (old,) = started_workers(server.log.read_text())
+    (tmp_path / "no.env").write_text("TRANSLATOR=nonsense\n")  # the .env a new worker reads: it cannot start
+    os.kill(server.process.pid, signal.SIGHUP)
+    wait_for(lambda: "reload abandoned" in server.log.read_text(), "the reload to be given up", server)
+    log = server.log.read_text()
+    assert "it could not create the app" in log and "TRANSLATOR='nonsense'" in log
+    assert httpx.get(server.url + "/auth/login", timeout=30).status_code == 200
+    assert f"worker {old} stop" not in log
+
+    (tmp_path / "no.env").unlink()
+    os.kill(server.process.pid, signal.SIGHUP)
+    wait_for(lambda: "every worker replaced" in server.log.read_text(), "a reload", server)
+    assert f"worker {old} stopped" in server.log.read_text()
+    assert httpx.get(server.url + "/auth/login", timeout=30).status_code == 200
+
+
 def test_a_second_server_on_the_same_address_refuses_to_start(tmp_path, servers):
     first = served(tmp_path, servers)
     env = environment(tmp_path)
