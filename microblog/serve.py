@@ -38,7 +38,7 @@ from hypercorn.config import Config as HypercornConfig
 
 from . import ROOT, logs
 from .config import from_environment
-from .deployment.addresses import address, bound_socket, claim  # noqa: F401 (bound_socket: tests)
+from .deployment.addresses import address, bound_socket, claim, release  # noqa: F401 (bound_socket: tests)
 from .deployment.worker import APP_CANNOT_START, _serve, run_worker  # noqa: F401 (_serve: tests)
 
 log = logging.getLogger("microblog.serve")
@@ -243,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
 
     logs.configure(settings, INSTANCE)
     try:
-        locks = [claim(bind, INSTANCE) for bind in config.bind]  # noqa: F841 (held till exit)
+        locks = [claim(bind, INSTANCE) for bind in config.bind]
         held = [bound_socket(*address(bind)) for bind in config.bind]  # noqa: F841 (held till exit)
     except SystemExit as refusal:
         log.error("%s", refusal)
@@ -255,7 +255,11 @@ def main(argv: list[str] | None = None) -> int:
              " ".join(config.bind), settings["WEB_CONCURRENCY"], os.getpid())
     command = [sys.executable, "-m", "microblog.serve", "--worker", "--config", args.config,
                *(f"--bind={bind}" for bind in config.bind)]
-    return Supervisor(command, settings["WEB_CONCURRENCY"], config.graceful_timeout).run()
+    try:
+        return Supervisor(command, settings["WEB_CONCURRENCY"], config.graceful_timeout).run()
+    finally:
+        for lock in locks:
+            release(lock)
 
 
 def exit_now(status: int) -> None:

@@ -8,6 +8,7 @@ import errno
 import fcntl
 import os
 import socket
+from contextlib import suppress
 from pathlib import Path
 
 
@@ -28,27 +29,32 @@ def bound_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def claim(bind: str, instance: str) -> object:
-    """The address for this supervisor alone, or SystemExit saying who serves there: the lock
-    file (held while the supervisor lives, released by the kernel however it ends) names a
-    `microblog.serve` of this folder; a plain bind, without SO_REUSEPORT, finds any other
-    process listening there (another checkout's server)."""
+def claim(bind: str, instance: str):
+    """The address for this supervisor alone (a lock file to `release` as it ends), or SystemExit
+    saying who serves there: the lock file (held while the supervisor lives, released by the
+    kernel however it ends) names a `microblog.serve` of this folder; a plain bind, without
+    SO_REUSEPORT, finds any other process listening there (another checkout's server)."""
     host, port = address(bind)
     path = Path(instance) / f"serve-{host.replace(':', '_') or 'all'}-{port}.lock"
     path.parent.mkdir(parents=True, exist_ok=True)
-    lock = open(path, "a+")
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        lock.seek(0)
-        holder = lock.read().strip() or "?"
-        raise SystemExit(f"cannot serve on {bind}: microblog.serve (supervisor {holder}) serves there "
-                         f"already ({path})") from None
+    while True:
+        lock = open(path, "a+")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "?"
+            raise SystemExit(f"cannot serve on {bind}: microblog.serve (supervisor {holder}) serves there "
+                             f"already ({path})") from None
+        if path.exists() and path.stat().st_ino == os.fstat(lock.fileno()).st_ino:
+            break
+        lock.close()  # its holder removed it as it ended, after we opened it: the path's is the one
     probe = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # connections of a past server don't count
     try:
         probe.bind((host, port))
     except OSError as error:
+        release(lock)
         if error.errno != errno.EADDRINUSE:
             raise
         raise SystemExit(f"cannot serve on {bind}: {error}: another process listens there "
@@ -59,3 +65,10 @@ def claim(bind: str, instance: str) -> object:
     lock.write(f"{os.getpid()}\n")
     lock.flush()
     return lock
+
+
+def release(lock) -> None:
+    """Removed while still locked: whoever opened it meanwhile finds it gone once they lock it."""
+    with suppress(FileNotFoundError):
+        os.unlink(lock.name)
+    lock.close()
