@@ -129,6 +129,13 @@ async def held_posts(port: int, count: int) -> list[tuple[asyncio.StreamReader, 
     return held
 
 
+def test_a_request_head_that_never_ends_is_cut(tmp_path, servers):
+    """Hypercorn's keep_alive_timeout (5 s) runs from the connection until a whole head has come."""
+    server = served(tmp_path, servers)
+    answer = asyncio.run(raw_exchange(server.port, b"GET /explore HTTP/1.1\r\nHost: 127.0.0.1\r\n", timeout=40))
+    assert answer == b""  # closed, nothing answered
+
+
 def test_beyond_max_connections_the_longest_waiting_are_closed(tmp_path, servers):
     server = served(tmp_path, servers, MAX_CONNECTIONS="20", BODY_TIMEOUT="300", REQUEST_TIMEOUT="300")
 
@@ -150,7 +157,9 @@ def test_beyond_max_connections_the_longest_waiting_are_closed(tmp_path, servers
     status, closed = asyncio.run(scenario())
     assert status == 200
     assert closed >= 20  # 40 waiting for their bodies, 20 at most kept
-    assert "MAX_CONNECTIONS" in server.log.read_text()
+    log = server.log.read_text()
+    assert "MAX_CONNECTIONS (20) connections open: closing those that waited longest" in log
+    assert "Traceback" not in log, log[-3000:]
 
 
 def few_files() -> None:
@@ -173,6 +182,7 @@ def test_more_connections_than_the_file_limit_leave_a_request_answered(tmp_path,
                 writer.close()
 
     assert asyncio.run(scenario()) == 200
+    assert "MAX_CONNECTIONS (128) connections open" in server.log.read_text()  # 256 files less 128
 
 
 # --- #13: WebSocket upgrades, Content-Length with Transfer-Encoding ---------------------------------
