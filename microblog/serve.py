@@ -11,10 +11,10 @@ SIGTERM that reaches them (systemd and Heroku signal every process) cuts their r
 - a worker stops gracefully on SIGTERM, or when its supervisor is gone: it stops accepting,
   finishes the requests in flight (up to Hypercorn's graceful_timeout), runs after_serving, exits;
 - the supervisor (here) holds the address (bound but never listening, so it takes no connection:
-  nothing else can take the port while a worker restarts), starts WEB_CONCURRENCY workers, replaces one that dies (at once, then after 0.5, 1, 2 s while workers
-  keep dying young) and on SIGTERM or SIGINT stops them all. It gives up and exits 1, for the
-  platform to see, when the app cannot be created or workers die young MAX_YOUNG_DEATHS times in
-  a row;
+  nothing else can take the port while a worker restarts), starts WEB_CONCURRENCY workers,
+  replaces one that dies (at once, then after 0.5, 1, 2 s while workers keep dying young) and on
+  SIGTERM or SIGINT stops them all. It gives up and exits 1, for the platform to see, when the app
+  cannot be created or workers die young MAX_YOUNG_DEATHS times in a row;
 - SIGHUP (systemd's `ExecReload=kill -HUP $MAINPID`: `systemctl reload`) replaces each worker in
   turn: a new one starts (new code, `.env`, hypercorn.toml: a worker reads them as it starts) and
   once it listens the old one is stopped gracefully, so the site serves throughout. The
@@ -112,14 +112,14 @@ class Supervisor:
     def _start(self, tell_when_listening: bool = False) -> Worker:
         if not tell_when_listening:
             process = subprocess.Popen(self.command)
-            log.info("worker %d started", process.pid)
-            return Worker(process)
-        read_end, write_end = os.pipe()
-        os.set_blocking(read_end, False)
-        try:
-            process = subprocess.Popen([*self.command, f"--ready-fd={write_end}"], pass_fds=(write_end,))
-        finally:
-            os.close(write_end)
+            read_end = None
+        else:
+            read_end, write_end = os.pipe()
+            os.set_blocking(read_end, False)
+            try:
+                process = subprocess.Popen([*self.command, f"--ready-fd={write_end}"], pass_fds=(write_end,))
+            finally:
+                os.close(write_end)  # the worker's now
         log.info("worker %d started", process.pid)
         return Worker(process, read_end)
 
@@ -174,13 +174,13 @@ class Supervisor:
         """The new worker replaces the slot's once it listens; a reload whose new worker cannot
         start ends there, the old ones serving."""
         status = new.process.poll()
+        why = ": it could not create the app" if status == APP_CANNOT_START else ""
         if status is None and time.monotonic() - new.started > READY_SECONDS:
             new.process.kill()
-            status = new.process.wait()
+            status, why = new.process.wait(), f": it did not listen within {READY_SECONDS} s"
         if status is not None:
             log.error("reload abandoned: the new worker %d ended before it served (%s)%s; the old "
-                      "workers keep serving", new.process.pid, describe(status),
-                      ": it could not create the app" if status == APP_CANNOT_START else "")
+                      "workers keep serving", new.process.pid, describe(status), why)
             if new.ready_pipe is not None:
                 os.close(new.ready_pipe)
             self.incoming, self.to_replace, self.reloading = None, [], False
