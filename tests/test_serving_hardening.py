@@ -9,8 +9,13 @@ import signal
 import time
 
 import httpx
+import hypercorn.asyncio.run as hypercorn_run
 import pytest
+from hypercorn.asyncio import serve as hypercorn_serve
+from hypercorn.config import Config as HypercornConfig
 
+from conftest import free_port
+from microblog.deployment.connections import CountedTCPServer, limit_connections
 from test_serving import environment, release, servers  # noqa: F401 (servers: a fixture)
 
 HEADERS_OF_A_POST = (b"POST /auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
@@ -160,6 +165,44 @@ def test_beyond_max_connections_the_longest_waiting_are_closed(tmp_path, servers
     log = server.log.read_text()
     assert "MAX_CONNECTIONS (20) connections open: closing those that waited longest" in log
     assert "Traceback" not in log, log[-3000:]
+
+
+async def test_when_every_connection_is_busy_a_new_one_is_answered_503(monkeypatch):
+    """Hypercorn in this process, serving a stand-in app whose answers take a while."""
+    monkeypatch.setattr(hypercorn_run, "TCPServer", hypercorn_run.TCPServer)  # put back after
+    monkeypatch.setattr(CountedTCPServer, "open", {})
+    limit_connections(5)
+    answers = asyncio.Event()
+
+    async def slow(scope, receive, send):
+        if scope["type"] == "http":
+            await answers.wait()
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b"done"})
+
+    port = free_port()
+    config = HypercornConfig.from_mapping(bind=[f"127.0.0.1:{port}"], graceful_timeout=1)
+    stop = asyncio.Event()
+    serving = asyncio.create_task(hypercorn_serve(slow, config, shutdown_trigger=stop.wait))
+
+    async def status_line() -> bytes:
+        for _ in range(200):  # until it listens
+            try:
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                break
+            except OSError:
+                await asyncio.sleep(0.05)
+        writer.write(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        return (await asyncio.wait_for(reader.readline(), 30)).strip()
+
+    busy = [asyncio.create_task(status_line()) for _ in range(5)]
+    while len(CountedTCPServer.open) < 5 or not all(c.in_request for c in CountedTCPServer.open):
+        await asyncio.sleep(0.05)
+    assert await status_line() == b"HTTP/1.1 503 Service Unavailable"
+    answers.set()
+    assert await asyncio.gather(*busy) == [b"HTTP/1.1 200"] * 5
+    stop.set()
+    await asyncio.wait_for(serving, 30)
 
 
 def few_files() -> None:
