@@ -110,6 +110,12 @@ def from_environment(instance_path: str) -> dict:
         "DB_POOL_SIZE": int(env("DB_POOL_SIZE") or 10),  # PostgreSQL, MariaDB: kept per worker, as many again in bursts
         # A view still running after this many seconds is cancelled and answered 503.
         "REQUEST_TIMEOUT": float(env("REQUEST_TIMEOUT") or 20),
+        # Quart's: a request's body not all received after this many seconds is answered 408 (our
+        # forms are small; a client that sends slowly holds a connection of a worker meanwhile).
+        "BODY_TIMEOUT": float(env("BODY_TIMEOUT") or 10),
+        # Open connections per worker (microblog/deployment/connections.py); 0: as many as its
+        # limit of open files leaves (128 fewer).
+        "MAX_CONNECTIONS": int(env("MAX_CONNECTIONS") or 0),
         "PASSWORD_HASH_TIME_COST": int(env("PASSWORD_HASH_TIME_COST") or 2),
         "PASSWORD_HASH_MEMORY_COST": int(env("PASSWORD_HASH_MEMORY_COST") or 19456),
         "RESET_TOKEN_MAX_AGE": int(env("RESET_TOKEN_MAX_AGE") or 3600),

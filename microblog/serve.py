@@ -10,110 +10,44 @@ SIGTERM that reaches them (systemd and Heroku signal every process) cuts their r
   others at once;
 - a worker stops gracefully on SIGTERM, or when its supervisor is gone: it stops accepting,
   finishes the requests in flight (up to Hypercorn's graceful_timeout), runs after_serving, exits;
-- the supervisor holds the address (bound but never listening, so it takes no connection: nothing
-  else can take the port while a worker restarts), starts WEB_CONCURRENCY workers, replaces one
-  that dies (at once, then after 0.5, 1, 2 s while workers keep dying young) and on SIGTERM or
-  SIGINT stops them all. It gives up and exits 1, for the platform to see, when the app cannot be
-  created or workers die young MAX_YOUNG_DEATHS times in a row.
+- the supervisor (here) holds the address (bound but never listening, so it takes no connection:
+  nothing else can take the port while a worker restarts), starts WEB_CONCURRENCY workers,
+  replaces one that dies (at once, then after 0.5, 1, 2 s while workers keep dying young) and on
+  SIGTERM or SIGINT stops them all. It gives up and exits 1, for the platform to see, when the app
+  cannot be created or workers die young MAX_YOUNG_DEATHS times in a row;
+- SIGHUP (systemd's `ExecReload=kill -HUP $MAINPID`: `systemctl reload`) replaces each worker in
+  turn: a new one starts (new code, `.env`, hypercorn.toml: a worker reads them as it starts) and
+  once it listens the old one is stopped gracefully, so the site serves throughout. The
+  supervisor itself re-reads nothing (WEB_CONCURRENCY, the address stay). A new worker that
+  cannot start ends the reload: the old ones keep serving, and the log says why;
+- a second `microblog.serve` on an address already served refuses to start (SO_REUSEPORT would
+  let it bind): deployment/addresses.py.
+The worker's side is deployment/worker.py, its connection cap deployment/connections.py.
 """
 import argparse
-import asyncio
-import gc
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from contextlib import suppress
 from dataclasses import dataclass, field
 
-from hypercorn.asyncio import serve
 from hypercorn.config import Config as HypercornConfig
-from quart import Quart
 
-from . import ROOT, create_app, logs
+from . import ROOT, logs
 from .config import from_environment
+from .deployment.addresses import address, bound_socket, claim, release  # noqa: F401 (bound_socket: tests)
+from .deployment.worker import APP_CANNOT_START, _serve, run_worker  # noqa: F401 (_serve: tests)
 
 log = logging.getLogger("microblog.serve")
 
 INSTANCE = str(ROOT / "instance")
-APP_CANNOT_START = 3  # a worker's exit status when create_app() fails: restarting will not help
 YOUNG_SECONDS = 10  # a worker that dies sooner counts towards a crash loop
 MAX_YOUNG_DEATHS = 5
 STOP_MARGIN = 15  # beyond graceful_timeout: after_serving lets the job in hand finish (up to 10 s)
-PARENT_CHECK_SECONDS = 1
-
-
-def address(bind: str) -> tuple[str, int]:
-    if bind.startswith(("unix:", "fd://")):
-        raise SystemExit(f"microblog.serve binds HOST:PORT addresses only, not {bind}")
-    host, _, port = bind.replace("[", "").replace("]", "").rpartition(":")
-    return host, int(port)
-
-
-def bound_socket(host: str, port: int) -> socket.socket:
-    """A socket on the address every worker shares; it takes connections once it listens."""
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind((host, port))
-    return sock
-
-
-# --- a worker ------------------------------------------------------------------------------
-
-def run_worker(config: HypercornConfig) -> int:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches every process: the supervisor decides
-    parent = os.getppid()
-    logs.configure(from_environment(INSTANCE), INSTANCE)
-    try:
-        app = create_app()
-    except Exception as error:  # a missing SECRET_KEY is one line; a broken import shows where
-        log.error("worker %d: the app cannot start: %s", os.getpid(), error,
-                  exc_info=not isinstance(error, RuntimeError))
-        return APP_CANNOT_START
-    app.before_serving(_freeze_what_startup_made)  # last: after langdetect's profiles are loaded
-    # Hypercorn sets SO_REUSEPORT only under its own master; an fd:// bind takes our socket as it is.
-    config.bind = [f"fd://{bound_socket(*address(bind)).detach()}" for bind in config.bind]
-    with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
-        runner.run(_serve(app, config, parent))
-    return 0
-
-
-def event_loop_factory():
-    """uvloop's event loop where it is installed (requirements.txt; a third or more of a page's
-    time is event-loop work), else asyncio's own."""
-    try:
-        import uvloop
-    except ImportError:
-        return None
-    return uvloop.new_event_loop
-
-
-async def _freeze_what_startup_made() -> None:
-    """What startup made lives as long as the worker (modules, the app, langdetect's profiles:
-    about 180,000 objects): frozen, the garbage collector no longer walks it on every full
-    collection (one took 50-150 ms, every few hundred requests)."""
-    gc.collect()
-    gc.freeze()
-
-
-async def _serve(app: Quart, config: HypercornConfig, parent: int) -> None:
-    stop = asyncio.Event()
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-
-    async def shutdown_trigger() -> None:
-        while not stop.is_set() and os.getppid() == parent:
-            with suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), PARENT_CHECK_SECONDS)
-        log.info("worker %d stopping (%s): finishing the requests in flight (at most %g s)", os.getpid(),
-                 "asked to" if stop.is_set() else "its supervisor is gone", config.graceful_timeout)
-
-    await serve(app, config, shutdown_trigger=shutdown_trigger)
-    log.info("worker %d stopped", os.getpid())
+READY_SECONDS = 120  # a new worker of a reload that does not listen by then is given up
 
 
 # --- the supervisor ------------------------------------------------------------------------
@@ -125,7 +59,19 @@ def describe(status: int) -> str:
 @dataclass
 class Worker:
     process: subprocess.Popen
+    ready_pipe: int | None = None  # a reload's new worker writes a byte to it once it listens
     started: float = field(default_factory=time.monotonic)
+
+    def listens(self) -> bool:
+        if self.ready_pipe is None:
+            return False
+        try:
+            told = os.read(self.ready_pipe, 1) == b"1"
+        except BlockingIOError:
+            return False
+        os.close(self.ready_pipe)  # told, or the worker closed it without telling (it ended)
+        self.ready_pipe = None
+        return told
 
 
 class Supervisor:
@@ -136,27 +82,46 @@ class Supervisor:
         self.restarts: dict[int, float] = {}  # slot → when its next worker starts
         self.young_deaths = 0
         self.stop_signal: int | None = None
+        # A reload: the slots still to replace, the new worker starting for one, the old ones stopping.
+        self.reload_asked = self.reloading = False
+        self.to_replace: list[int] = []
+        self.incoming: tuple[int, Worker] | None = None
+        self.retiring: list[Worker] = []
 
     def run(self) -> int:
         for signal_number in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signal_number, self._stop_requested)
+        signal.signal(signal.SIGHUP, self._reload_requested)  # by default it would kill us, silently
         for slot in range(self.count):
-            self._start(slot)
+            self.workers[slot] = self._start()
         failure = None
         while failure is None:
             time.sleep(0.1)
             if self.stop_signal is not None:  # before looking: workers may be stopping already
                 break
             failure = self._replace_the_dead()
+            self._reload()
         return self._stop(failure)
 
     def _stop_requested(self, signal_number: int, _frame) -> None:
         self.stop_signal = self.stop_signal or signal_number
 
-    def _start(self, slot: int) -> None:
-        process = subprocess.Popen(self.command)
-        self.workers[slot] = Worker(process)
+    def _reload_requested(self, _signal_number: int, _frame) -> None:
+        self.reload_asked = True  # logged by the loop: a signal handler should not take the log's lock
+
+    def _start(self, tell_when_listening: bool = False) -> Worker:
+        if not tell_when_listening:
+            process = subprocess.Popen(self.command)
+            read_end = None
+        else:
+            read_end, write_end = os.pipe()
+            os.set_blocking(read_end, False)
+            try:
+                process = subprocess.Popen([*self.command, f"--ready-fd={write_end}"], pass_fds=(write_end,))
+            finally:
+                os.close(write_end)  # the worker's now
         log.info("worker %d started", process.pid)
+        return Worker(process, read_end)
 
     def _replace_the_dead(self) -> str | None:
         """Start the workers that are due; a reason to give up, or None."""
@@ -164,7 +129,7 @@ class Supervisor:
         for slot, when in list(self.restarts.items()):
             if now >= when:
                 del self.restarts[slot]
-                self._start(slot)
+                self.workers[slot] = self._start()
         for slot, worker in list(self.workers.items()):
             status = worker.process.poll()
             if status is None:
@@ -183,17 +148,68 @@ class Supervisor:
             self.restarts[slot] = now + delay
         return None
 
+    def _reload(self) -> None:
+        """One step of replacing the workers one by one (SIGHUP)."""
+        if self.reload_asked:
+            self.reload_asked, self.reloading = False, True
+            self.to_replace = sorted(self.workers)  # a second SIGHUP starts the round again
+            log.info("SIGHUP: replacing the %d worker(s) one by one, each once its successor listens",
+                     len(self.to_replace))
+        for worker in list(self.retiring):
+            if (status := worker.process.poll()) is not None:
+                self.retiring.remove(worker)
+                if status not in (0, -signal.SIGTERM):
+                    log.warning("replaced worker %d ended badly (%s)", worker.process.pid, describe(status))
+        if self.incoming:
+            self._take_over(*self.incoming)
+        elif self.to_replace:
+            slot = self.to_replace.pop(0)
+            if slot in self.workers:  # else it is dead, and its next worker starts anyway
+                self.incoming = slot, self._start(tell_when_listening=True)
+        elif self.reloading and not self.retiring:
+            self.reloading = False
+            log.info("reload done: every worker replaced")
+
+    def _take_over(self, slot: int, new: Worker) -> None:
+        """The new worker replaces the slot's once it listens; a reload whose new worker cannot
+        start ends there, the old ones serving."""
+        status = new.process.poll()
+        why = ": it could not create the app" if status == APP_CANNOT_START else ""
+        if status is None and time.monotonic() - new.started > READY_SECONDS:
+            new.process.kill()
+            status, why = new.process.wait(), f": it did not listen within {READY_SECONDS} s"
+        if status is not None:
+            log.error("reload abandoned: the new worker %d ended before it served (%s)%s; the old "
+                      "workers keep serving", new.process.pid, describe(status), why)
+            if new.ready_pipe is not None:
+                os.close(new.ready_pipe)
+            self.incoming, self.to_replace, self.reloading = None, [], False
+            return
+        if not new.listens():
+            return
+        self.incoming = None
+        self.restarts.pop(slot, None)  # the slot's worker may have died meanwhile
+        old = self.workers.get(slot)
+        self.workers[slot] = new
+        if old is not None:
+            old.process.send_signal(signal.SIGTERM)
+            self.retiring.append(old)
+            log.info("worker %d listens: worker %d stops after its requests in flight",
+                     new.process.pid, old.process.pid)
+
     def _stop(self, failure: str | None) -> int:
         if failure:
             log.error("giving up: %s; stopping", failure)
         else:
             log.info("shutting down (%s): the workers finish the requests in flight (at most %g s)",
                      signal.Signals(self.stop_signal).name, self.graceful_timeout)
-        for worker in self.workers.values():
-            worker.process.send_signal(signal.SIGTERM)
+        everyone = [*self.workers.values(), *self.retiring, *([self.incoming[1]] if self.incoming else [])]
+        for worker in everyone:
+            with suppress(ProcessLookupError):
+                worker.process.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + self.graceful_timeout + STOP_MARGIN
         clean = failure is None
-        for worker in self.workers.values():
+        for worker in everyone:
             try:
                 status = worker.process.wait(max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
@@ -214,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-c", "--config", default="hypercorn.toml", help="Hypercorn settings (default: %(default)s)")
     parser.add_argument("-b", "--bind", action="append", help="HOST:PORT, instead of the settings' bind")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--ready-fd", type=int, help=argparse.SUPPRESS)  # a reload's new worker
     args = parser.parse_args(argv)
     settings = from_environment(INSTANCE)
     config = HypercornConfig.from_toml(args.config)
@@ -222,11 +239,15 @@ def main(argv: list[str] | None = None) -> int:
     if not settings["ACCESS_LOG"]:  # a line per request costs a cheap page a quarter of its time
         config.accesslog = None
     if args.worker:
-        return run_worker(config)
+        return run_worker(config, settings, INSTANCE, args.ready_fd)
 
     logs.configure(settings, INSTANCE)
     try:
+        locks = [claim(bind, INSTANCE) for bind in config.bind]
         held = [bound_socket(*address(bind)) for bind in config.bind]  # noqa: F841 (held till exit)
+    except SystemExit as refusal:
+        log.error("%s", refusal)
+        return 1
     except OSError as error:
         log.error("cannot serve on %s: %s", " ".join(config.bind), error)
         return 1
@@ -234,7 +255,11 @@ def main(argv: list[str] | None = None) -> int:
              " ".join(config.bind), settings["WEB_CONCURRENCY"], os.getpid())
     command = [sys.executable, "-m", "microblog.serve", "--worker", "--config", args.config,
                *(f"--bind={bind}" for bind in config.bind)]
-    return Supervisor(command, settings["WEB_CONCURRENCY"], config.graceful_timeout).run()
+    try:
+        return Supervisor(command, settings["WEB_CONCURRENCY"], config.graceful_timeout).run()
+    finally:
+        for lock in locks:
+            release(lock)
 
 
 def exit_now(status: int) -> None:

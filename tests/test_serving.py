@@ -58,15 +58,15 @@ def release(env: dict[str, str], tmp_path: Path) -> None:
 class Server:
     """The Procfile's web line on a port of its own, stopped with SIGTERM like a platform does."""
 
-    def __init__(self, env: dict[str, str], log: Path):
-        self.port = free_port()
+    def __init__(self, env: dict[str, str], log: Path, port: int | None = None, preexec_fn=None):
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
         self._log_file = open(log, "w")
         self.process = subprocess.Popen(
             ["bash", "-c", "exec " + procfile()["web"]], cwd=ROOT,
             env={**env, "PORT": str(self.port)}, stdout=self._log_file, stderr=subprocess.STDOUT,
-            start_new_session=True)
+            start_new_session=True, preexec_fn=preexec_fn)
 
     def wait_ready(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
@@ -95,8 +95,8 @@ class Server:
 def servers():
     started: list[Server] = []
 
-    def start(env, log) -> Server:
-        server = Server(env, log)
+    def start(env, log, **options) -> Server:
+        server = Server(env, log, **options)
         started.append(server)
         return server
 

@@ -1,14 +1,16 @@
 """Running the site for real: under a path prefix behind a reverse proxy (proxy.py), static files
-cached by browsers (static.py), slow requests profiled (profiling.py)."""
+cached by browsers (static.py), slow requests profiled (profiling.py), requests no view should see
+refused (refusals.py). Serving it: microblog/serve.py (the supervisor), worker.py, addresses.py."""
 from quart import Quart
 
 from . import profiling, static
 from ..config import normalise_prefix
 from .proxy import BehindProxy
+from .refusals import Refusals
 
 
 def init_app(app: Quart) -> None:
-    app.asgi_app = BehindProxy(app.asgi_app, normalise_prefix(app.config.get("URL_PREFIX")),
-                               app.config["TRUSTED_PROXIES"] > 0)
+    app.asgi_app = Refusals(BehindProxy(app.asgi_app, normalise_prefix(app.config.get("URL_PREFIX")),
+                                        app.config["TRUSTED_PROXIES"] > 0))
     static.init_app(app)
     profiling.init_app(app)
