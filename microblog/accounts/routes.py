@@ -5,6 +5,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from quart import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from quart_auth import AuthUser, login_user, logout_user
 
+from .. import clock
 from ..db import get_session
 from ..i18n import current_locale_code, gettext as _, ngettext, speaking, user_locale
 from ..mail import send_email
@@ -117,7 +118,8 @@ async def logout():
 
 
 def _reset_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="reset-password")
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="reset-password",
+                                  signer=clock.Signer)
 
 
 def make_reset_token(user: User) -> str:

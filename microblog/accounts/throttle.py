@@ -21,7 +21,8 @@ from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import EPOCH, Base, UTCDateTime, insert_or_ignore, separate_transaction, utcnow
+from .. import clock
+from ..db import EPOCH, Base, UTCDateTime, insert_or_ignore, separate_transaction
 from ..security import client_address
 
 
@@ -108,7 +109,7 @@ class Throttle(Base):
         """Take an attempt (committed at once): (0, when) if it may go ahead, else (seconds to
         wait, when)."""
         for _retry in range(3):
-            now = utcnow()
+            now = clock.now()
             stale = cls.last_attempt < now - policy.forget_after
             failures = case((stale, 1), else_=cls.failures + 1)
             # In this order: MariaDB's SET sees the columns already set before it (the others,
@@ -148,7 +149,7 @@ class Throttle(Base):
                     next_allowed=literal(claimed_at + policy.delay(throttle.failures), UTCDateTime())))
             # Forget stale rows as we go, so typos and unknown nicknames do not pile up.
             await db.execute(delete(cls).where(cls.key.startswith(f"{policy.kind}:"),
-                                               cls.last_attempt < utcnow() - policy.forget_after))
+                                               cls.last_attempt < clock.now() - policy.forget_after))
 
     @classmethod
     async def take(cls, key: str, policy: Policy) -> int:
