@@ -32,7 +32,8 @@ def create_app(config: dict | None = None) -> App:
     check_production_ready(app.config)
     check_supported_database(app.config)
 
-    # The log-in and session cookies are signed on microblog's clock (clock.py).
+    # The log-in and session cookies are signed on microblog's clock (clock.py): one that steps
+    # back logs nobody out.
     QuartAuth(app, serializer_class=clock.AuthCookies)
     app.session_interface = clock.SessionCookies()
     app.jinja_env.globals["navbar"] = navbar  # the layout's, kept rendered

@@ -18,10 +18,19 @@ def now() -> datetime:
 
 
 class Signer(TimestampSigner):
-    """itsdangerous's timestamped signer, on this clock."""
+    """itsdangerous's timestamped signer, on this clock. A signature dated in the future counts as
+    made now (itsdangerous would take it as expired: everyone logged out by a step back)."""
 
     def get_timestamp(self) -> int:
         return int(now().timestamp())
+
+    def unsign(self, signed_value, max_age=None, return_timestamp=False):
+        value, signed_at = super().unsign(signed_value, return_timestamp=True)  # the signature only
+        age = self.get_timestamp() - int(signed_at.timestamp())
+        if max_age is not None and age > max_age:
+            raise SignatureExpired(f"Signature age {age} > {max_age} seconds", payload=value,
+                                   date_signed=signed_at)
+        return (value, signed_at) if return_timestamp else value
 
 
 class AuthCookies(URLSafeTimedSerializer):

@@ -92,7 +92,8 @@ class LoginSession(Base):
         return found[0], found[1]
 
     def visit_due(self, now: datetime) -> bool:
-        return now - self.last_seen >= SEEN_EVERY
+        # A visit "in the future" was recorded before the clock went back: this one counts from now.
+        return now - self.last_seen >= SEEN_EVERY or self.last_seen > now
 
     async def seen_now(self, db: AsyncSession, now: datetime | None = None) -> bool:
         """Record a visit, at most once a minute (staged); a session without "remember me" lives

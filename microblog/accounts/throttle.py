@@ -132,10 +132,23 @@ class Throttle(Base):
                 return 0, now
             async with separate_transaction() as db:
                 throttle = await db.get(cls, key)
+                if throttle is not None and throttle.last_attempt > now:
+                    await cls._count_from_now(db, throttle, now, policy)
+                    continue  # then claim again: the hold may be over
             if throttle is not None:
-                return max(1, math.ceil((throttle.next_allowed - now).total_seconds())), now
+                longest = max(policy.delay(throttle.failures), cls.IN_FLIGHT)  # for this count
+                return max(1, math.ceil(min(throttle.next_allowed - now, longest).total_seconds())), now
             # A successful log-in cleared the row meanwhile: start afresh.
         return 1, now
+
+    @classmethod
+    async def _count_from_now(cls, db: AsyncSession, throttle: "Throttle", now: datetime, policy: Policy) -> None:
+        """The last attempt is in the future: the clock went back since (or another host's is
+        ahead). Its hold counts from now, as long as the policy holds that count at most, rather
+        than for as long as the step (two hours back: a 1 s wait of two hours)."""
+        hold = min(throttle.next_allowed - throttle.last_attempt, max(policy.delay(throttle.failures), cls.IN_FLIGHT))
+        await db.execute(update(cls).where(cls.key == throttle.key, cls.last_attempt == throttle.last_attempt)
+                         .values(last_attempt=now, next_allowed=literal(now + hold, UTCDateTime())))
 
     @classmethod
     async def failed(cls, key: str, claimed_at: datetime, policy: Policy = NICKNAME) -> None:
