@@ -8,12 +8,12 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from aiosmtpd.controller import Controller
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from conftest import TEST_CONFIG, empty_database, flashes, free_port, login, make_user, post, text_of
-from helpers import field_errors, input_value
+from helpers import clock, field_errors, input_value  # noqa: F401 (clock: a fixture)
 from microblog import create_app
 from microblog.jobs import Job
 from microblog.accounts.throttle import Throttle
@@ -231,6 +231,13 @@ async def job_states(app) -> list[tuple[str, int, str | None]]:
         return [tuple(row) for row in await db.execute(select(Job.state, Job.attempts, Job.last_error))]
 
 
+async def wait_for_all(app, state: str, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while {job[0] for job in await job_states(app)} != {state}:
+        assert time.monotonic() < deadline, f"the mail jobs are {await job_states(app)}, not all {state}"
+        await asyncio.sleep(0.02)
+
+
 async def wait_for_state(app, state: str, timeout: float = 10) -> tuple[str, int, str | None]:
     deadline = time.monotonic() + timeout
     while True:
@@ -292,3 +299,27 @@ async def test_reset_requests_for_one_address_are_slowed_down(database_url, smtp
         await smtp.wait(Throttle.FREE_ATTEMPTS)
         await asyncio.sleep(0.2)
     assert len(smtp.messages) == Throttle.FREE_ATTEMPTS
+
+
+async def test_one_address_gets_a_few_reset_mails_a_day_however_many_clients_ask(database_url, smtp, clock):
+    """Asked now and then from ever new addresses (each under its own limit, and the address's
+    short-term one forgotten in between), an address still gets RESET_MAILS_PER_DAY mails a day."""
+    app = await make_mail_app(database_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, RESET_MAILS_PER_DAY=5)
+    async with app.test_app():
+        await add_user(app, "alice")
+        answers = []
+        for n in range(6):  # one every four hours, from six addresses: six answers, five mails
+            response = await post(app.test_client(), "/auth/reset_password_request", {"email": "alice@example.com"},
+                                  scope_base={"client": (f"192.0.2.{n}", 1000)})
+            answers.append((response.status_code, response.headers["Location"]))
+            clock.step(hours=4)
+        clock.step(hours=24)  # a quiet day later, one goes again
+        response = await post(app.test_client(), "/auth/reset_password_request", {"email": "alice@example.com"},
+                              scope_base={"client": ("192.0.2.99", 1000)})
+        answers.append((response.status_code, response.headers["Location"]))
+        assert answers == [(303, "/auth/login")] * 7  # the same answer, mail or not
+        async with app.extensions["db_sessionmaker"]() as db:
+            assert await db.scalar(select(func.count()).select_from(Job)) == 6
+        await smtp.wait(6)
+        await wait_for_all(app, "done")
+    assert len(smtp.messages) == 6
