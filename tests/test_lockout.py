@@ -203,11 +203,12 @@ async def test_reset_requests_are_limited_per_client(strict_limits, db):
 
 async def test_the_limits_default_to_a_few(app_config, monkeypatch):
     for name in ("LOGIN_FAILURES_PER_CLIENT", "REGISTRATIONS_PER_CLIENT", "RESET_REQUESTS_PER_CLIENT",
-                 "TRUSTED_PROXIES"):
+                 "TRUSTED_PROXIES", "RESET_MAILS_PER_DAY"):
         monkeypatch.delenv(name, raising=False)
     app = create_app(app_config)
     assert (app.config["LOGIN_FAILURES_PER_CLIENT"], app.config["REGISTRATIONS_PER_CLIENT"],
-            app.config["RESET_REQUESTS_PER_CLIENT"], app.config["TRUSTED_PROXIES"]) == (20, 10, 10, 0)
+            app.config["RESET_REQUESTS_PER_CLIENT"], app.config["TRUSTED_PROXIES"],
+            app.config["RESET_MAILS_PER_DAY"]) == (20, 10, 10, 0, 5)
 
 
 # --- who the client is ---------------------------------------------------------------------------

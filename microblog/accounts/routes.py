@@ -18,7 +18,7 @@ from .forms import (LoginForm, RegistrationForm, ResetPasswordForm, ResetPasswor
 from .models import AccountConflict, User
 from .passwords import verify_password
 from .sessions import LoginSession
-from .throttle import NICKNAME, RESET_EMAIL, Throttle, claim_all, per_client
+from .throttle import NICKNAME, RESET_EMAIL, Throttle, claim_all, per_client, reset_mails_per_day
 
 bp = Blueprint("accounts", __name__, url_prefix="/auth")
 
@@ -148,8 +148,7 @@ async def reset_password_request():
             return await render("accounts/reset_password_request.html", form=form, error=too_many(wait),
                                 status=429, headers={"Retry-After": str(wait)}, title=_("Reset Password"))
         db = get_session()
-        # However often it is asked, an address gets a few mails, then one now and then.
-        if not await Throttle.take(Throttle.key_for(RESET_EMAIL.kind, form.email.data), RESET_EMAIL):
+        if await reset_mail_allowed(form.email.data):
             user = await User.by_email(db, form.email.data)
             if user is not None:
                 await send_password_reset_email(db, user)
@@ -159,6 +158,16 @@ async def reset_password_request():
     status = 422 if request.method == "POST" else 200
     return await render("accounts/reset_password_request.html", form=form, status=status,
                         title=_("Reset Password"))
+
+
+async def reset_mail_allowed(email: str) -> bool:
+    """One more reset mail for `email` (counted, whether or not the address is known), or False:
+    however often it is asked, an address gets a few mails, then one now and then, and at most
+    RESET_MAILS_PER_DAY a day however the requests are spread."""
+    for policy in (RESET_EMAIL, reset_mails_per_day()):
+        if await Throttle.take(Throttle.key_for(policy.kind, email), policy):
+            return False
+    return True
 
 
 async def send_password_reset_email(db, user: User) -> None:
