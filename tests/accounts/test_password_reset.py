@@ -8,7 +8,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from aiosmtpd.controller import Controller
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
@@ -323,3 +323,61 @@ async def test_one_address_gets_a_few_reset_mails_a_day_however_many_clients_ask
         await smtp.wait(6)
         await wait_for_all(app, "done")
     assert len(smtp.messages) == 6
+
+
+# --- the job holds no link --------------------------------------------------------------------
+
+async def test_the_job_table_never_holds_the_reset_link(mail_app, smtp):
+    """The mail is rendered when it is sent: the job row holds whom and when, not the link (valid
+    an hour), which would stay readable in the table for days."""
+    await add_user(mail_app, "alice")
+    client = mail_app.test_client()
+    await request_reset(client, "alice@example.com")
+    [message] = await smtp.wait()
+    link = reset_link(message)
+    token = link.rpartition("/")[2]
+    await wait_for_all(mail_app, "done")
+    async with mail_app.extensions["db_sessionmaker"]() as db:
+        rows = [str(payload) for payload in await db.scalars(text("SELECT payload FROM job"))]
+    assert len(rows) == 1
+    assert all(token not in row and "/reset_password/" not in row for row in rows), rows
+    page = await client.get(link[len(BASE_URL):])
+    assert page.status_code == 200 and "Reset Your Password" in await text_of(page)
+
+
+async def retried_reset_mail(database_url, caplog, clock, minutes_later: float):
+    """A reset mail whose first attempt failed (nothing listening), sent again `minutes_later`
+    after the request: what the SMTP server got, and the app."""
+    caplog.set_level(logging.WARNING, logger="microblog.jobs")
+    inbox, port = Inbox(), free_port()
+    app = await make_mail_app(database_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=port, BASE_URL=BASE_URL,
+                              JOBS_RETRY_SECONDS=0.3, JOBS_POLL_SECONDS=0.05)
+    async with app.test_app():
+        await add_user(app, "alice")
+        client = app.test_client()
+        await request_reset(client, "alice@example.com")
+        deadline = time.monotonic() + 5
+        while not caplog.records:  # the first attempt failed
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.01)
+        clock.step(minutes=minutes_later)
+        controller = Controller(inbox, hostname="127.0.0.1", port=port)
+        await asyncio.to_thread(controller.start)
+        try:
+            await wait_for_all(app, "done")
+            paths = [reset_link(message)[len(BASE_URL):] for message in inbox.messages]
+            answers = []
+            for minutes in (0, 11):  # then an hour and a minute after the request
+                clock.step(minutes=minutes)
+                answers += [(await client.get(path)).status_code for path in paths]
+        finally:
+            controller.stop()
+    return answers
+
+
+async def test_a_link_mailed_on_a_retry_expires_an_hour_after_the_request(database_url, caplog, clock):
+    assert await retried_reset_mail(database_url, caplog, clock, minutes_later=50) == [200, 303]
+
+
+async def test_a_reset_mail_that_could_only_go_after_its_hour_is_not_sent(database_url, caplog, clock):
+    assert await retried_reset_mail(database_url, caplog, clock, minutes_later=61) == []
