@@ -83,6 +83,7 @@ def queue_reset_mail(db, user: User) -> None:
 
 
 async def render_reset_mail(user: User, requested_at: datetime, payload: dict, message_id: str | None = None):
+    """The message, its link made now and valid RESET_TOKEN_MAX_AGE from `requested_at`."""
     token = make_reset_token(user, requested_at)
     site = current_app.config["BASE_URL"] or payload.get("site", "")
     link = site + current_app.url_map.bind("").build("accounts.reset_password", {"token": token})
