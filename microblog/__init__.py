@@ -8,8 +8,8 @@ from pathlib import Path
 
 from quart_auth import QuartAuth
 
-from . import (accounts, avatars, db, deployment, errors, follows, i18n, jobs, logs, mail, posts, profiles,
-               search, security, translate)
+from . import (accounts, avatars, clock, db, deployment, errors, follows, i18n, jobs, logs, mail, posts,
+               profiles, search, security, translate)
 from .cli import register_cli
 from .config import check_production_ready, check_supported_database, from_environment
 from .render_cache import navbar
@@ -32,7 +32,10 @@ def create_app(config: dict | None = None) -> App:
     check_production_ready(app.config)
     check_supported_database(app.config)
 
-    QuartAuth(app)
+    # The log-in and session cookies are signed on microblog's clock (clock.py): one that steps
+    # back logs nobody out.
+    QuartAuth(app, serializer_class=clock.AuthCookies)
+    app.session_interface = clock.SessionCookies()
     app.jinja_env.globals["navbar"] = navbar  # the layout's, kept rendered
     i18n.init_app(app)
     db.init_app(app)

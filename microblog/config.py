@@ -135,6 +135,8 @@ def from_environment(instance_path: str) -> dict:
         "LOGIN_FAILURES_PER_CLIENT": int(env("LOGIN_FAILURES_PER_CLIENT") or 20),
         "REGISTRATIONS_PER_CLIENT": int(env("REGISTRATIONS_PER_CLIENT") or 10),
         "RESET_REQUESTS_PER_CLIENT": int(env("RESET_REQUESTS_PER_CLIENT") or 10),
+        # Per email address, whoever asks (accounts/throttle.py): reset mails a day, at least one.
+        "RESET_MAILS_PER_DAY": max(1, int(env("RESET_MAILS_PER_DAY") or 5)),
         # A Pi served over plain http on a home network cannot use Secure cookies.
         "SESSION_COOKIE_SECURE": secure_cookies,
         "SESSION_COOKIE_HTTPONLY": True,

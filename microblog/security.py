@@ -1,6 +1,7 @@
 """CSRF protection, request limits, security and caching headers, safe redirects, and who the
 client is."""
 import hmac
+import ipaddress
 import re
 import secrets
 from urllib.parse import parse_qsl, urlsplit
@@ -108,9 +109,22 @@ def client_address() -> str:
     if trusted > 0:
         forwarded = [part.strip() for header in request.headers.getlist("X-Forwarded-For")
                      for part in header.split(",")]
-        if len(forwarded) >= trusted and forwarded[-trusted]:
-            address = forwarded[-trusted]
+        if len(forwarded) >= trusted:
+            # Only IP addresses: anything else ("unknown", junk a client slipped past a proxy)
+            # would be a fresh key for every limit per client. The next hop inward is the
+            # address of a proxy of ours, which counts instead; else the socket's.
+            hops = [ip for ip in map(ip_or_none, forwarded[-trusted:]) if ip is not None]
+            if hops:
+                address = hops[0]
     return address[:100]
+
+
+def ip_or_none(value: str) -> str | None:
+    """`value` as an IP address (written the usual way), or None if it is not one."""
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return None
 
 
 def init_app(app: Quart) -> None:

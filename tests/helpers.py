@@ -7,12 +7,14 @@ emits, not Bootstrap's class strings. They return text as a reader sees it (enti
 `from conftest import post, login, flashes, ...` keeps working: conftest re-exports them.
 """
 import re
+from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import func, select, text
 
 from htmltree import Element, parse, squeeze
+from microblog import clock as site_clock
 from microblog.follows.models import followers
 
 HTMX = {"HX-Request": "true"}
@@ -248,3 +250,27 @@ async def make_posting_fail(db) -> None:
         await db.execute(text(
             "CREATE TRIGGER fail_posts BEFORE INSERT ON post FOR EACH ROW EXECUTE FUNCTION fail_posts()"))
     await db.commit()
+
+
+# --- time -------------------------------------------------------------------------------------
+
+class SteppedClock:
+    """A clock for microblog.clock.now that stands still until the test steps it (forward or back,
+    as NTP or a restored virtual machine would): what it reads never depends on the machine."""
+
+    def __init__(self):
+        self.time = datetime.now(timezone.utc).replace(microsecond=0)
+
+    def now(self):
+        return self.time
+
+    def step(self, **delta) -> None:
+        self.time += timedelta(**delta)
+
+
+@pytest.fixture
+def clock(monkeypatch) -> SteppedClock:
+    """microblog.clock.now, stepped by the test (import this fixture where it is used)."""
+    stepped = SteppedClock()
+    monkeypatch.setattr(site_clock, "now", stepped.now)
+    return stepped

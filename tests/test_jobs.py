@@ -281,7 +281,7 @@ async def test_reset_mail_survives_a_restart_while_smtp_is_down(database_url, sm
             return (await all_jobs(first))[0].attempts >= 1 and (await all_jobs(first))[0].state == QUEUED
         await wait_until(tried, what="a failed first attempt")
     # The first app has stopped (a restart); the mail is still owed.
-    assert [(job.kind, job.state) for job in await all_jobs(first)] == [("mail.send", QUEUED)]
+    assert [(job.kind, job.state) for job in await all_jobs(first)] == [("mail.reset_password", QUEUED)]
 
     controller, inbox = start_smtp(smtp_port)
     try:

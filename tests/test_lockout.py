@@ -203,11 +203,12 @@ async def test_reset_requests_are_limited_per_client(strict_limits, db):
 
 async def test_the_limits_default_to_a_few(app_config, monkeypatch):
     for name in ("LOGIN_FAILURES_PER_CLIENT", "REGISTRATIONS_PER_CLIENT", "RESET_REQUESTS_PER_CLIENT",
-                 "TRUSTED_PROXIES"):
+                 "TRUSTED_PROXIES", "RESET_MAILS_PER_DAY"):
         monkeypatch.delenv(name, raising=False)
     app = create_app(app_config)
     assert (app.config["LOGIN_FAILURES_PER_CLIENT"], app.config["REGISTRATIONS_PER_CLIENT"],
-            app.config["RESET_REQUESTS_PER_CLIENT"], app.config["TRUSTED_PROXIES"]) == (20, 10, 10, 0)
+            app.config["RESET_REQUESTS_PER_CLIENT"], app.config["TRUSTED_PROXIES"],
+            app.config["RESET_MAILS_PER_DAY"]) == (20, 10, 10, 0, 5)
 
 
 # --- who the client is ---------------------------------------------------------------------------
@@ -261,6 +262,30 @@ async def test_spoofed_forwarded_addresses_get_no_fresh_allowance(strict_limits)
         "nickname": "user9", "email": "user9@example.com", "password": "long enough",
         "password2": "long enough"}, scope_base=proxy, headers={"X-Forwarded-For": "198.51.100.8"})
     assert response.status_code == 303
+
+
+async def test_forwarded_values_that_are_no_address_are_ignored(app):
+    """Something a proxy passed on that is no IP address is not a client: the next trusted hop's
+    address counts, else the socket's."""
+    app.config["TRUSTED_PROXIES"] = 1
+    assert await address_seen(app, {"X-Forwarded-For": "not-an-ip"}) == "203.0.113.9"
+    assert await address_seen(app, {"X-Forwarded-For": "198.51.100.7, <script>"}) == "203.0.113.9"
+    assert await address_seen(app, {"X-Forwarded-For": "2001:db8::1"}) == "2001:db8::1"
+    app.config["TRUSTED_PROXIES"] = 2
+    assert await address_seen(app, {"X-Forwarded-For": "unknown, 10.0.0.2"}) == "10.0.0.2"
+    assert await address_seen(app, {"X-Forwarded-For": "unknown, _hidden"}) == "203.0.113.9"
+
+
+async def test_junk_forwarded_values_share_the_proxys_limit(strict_limits):
+    """Junk in X-Forwarded-For behind a trusted proxy gets no allowance of its own per value."""
+    app = strict_limits
+    app.config.update(TRUSTED_PROXIES=1, REGISTRATIONS_PER_CLIENT=1)
+    proxy = {"client": ("10.0.0.2", 1)}
+    answers = [(await post(app.test_client(), "/auth/register", {
+        "nickname": f"user{n}", "email": f"user{n}@example.com", "password": "long enough",
+        "password2": "long enough"}, scope_base=proxy, headers={"X-Forwarded-For": junk})).status_code
+        for n, junk in enumerate(["not-an-ip", "still-not-one"])]
+    assert answers == [303, 429]
 
 
 @pytest.mark.parametrize("address, network", [

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, inspect, select
 
 from conftest import flashes, login, make_user, post, text_of
-from microblog.accounts.routes import make_reset_token
+from microblog.accounts.reset import make_reset_token
 from microblog.config import from_environment
 from microblog.accounts.sessions import MAX_PER_USER, LoginSession, describe_user_agent
 from microblog.db import utcnow

@@ -7,7 +7,8 @@ from quart import abort, g, redirect, request, url_for
 from quart_auth import Unauthorized, current_user, logout_user
 from sqlalchemy import select
 
-from ..db import get_session, on_commit, separate_transaction, utcnow
+from .. import clock
+from ..db import get_session, on_commit, separate_transaction
 from .models import User
 from .nicknames import NicknameHold
 from .sessions import LoginSession
@@ -37,7 +38,7 @@ async def record_visit() -> None:
     user = await load_current_user()
     if user is None:
         return
-    now = utcnow()
+    now = clock.now()
     user_seen = user.seen_now(now)
     session = g.login_session
     if user_seen or session.visit_due(now):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from quart import Response, current_app, request, url_for
 
+from .. import clock
 from .models import User
 from .throttle import DEVICE, NICKNAME, Policy, Throttle, per_client
 
@@ -26,7 +27,8 @@ class Device:
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="device-cookie")
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="device-cookie",
+                                  signer=clock.Signer)
 
 
 def this_device() -> Device | None:

@@ -1,23 +1,22 @@
 """Register, log in and out, reset a forgotten password."""
 import math
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
-from quart import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from quart import Blueprint, flash, g, redirect, request, session, url_for
 from quart_auth import AuthUser, login_user, logout_user
 
 from ..db import get_session
-from ..i18n import current_locale_code, gettext as _, ngettext, speaking, user_locale
-from ..mail import send_email
+from ..i18n import gettext as _, ngettext
 from ..security import CSRF_FIELD, safe_next
-from ..web import external_url, render, see_other
+from ..web import render, see_other
 from .access import load_current_user
 from .devices import login_keys, remember_device
 from .forms import (LoginForm, RegistrationForm, ResetPasswordForm, ResetPasswordRequestForm, login_form,
                     nickname_taken_error)
 from .models import AccountConflict, User
 from .passwords import verify_password
+from .reset import queue_reset_mail, reset_mail_allowed, user_from_reset_token
 from .sessions import LoginSession
-from .throttle import NICKNAME, RESET_EMAIL, Throttle, claim_all, per_client
+from .throttle import NICKNAME, Throttle, claim_all, per_client
 
 bp = Blueprint("accounts", __name__, url_prefix="/auth")
 
@@ -116,25 +115,6 @@ async def logout():
     return see_other(url_for("accounts.login"))
 
 
-def _reset_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="reset-password")
-
-
-def make_reset_token(user: User) -> str:
-    return _reset_serializer().dumps({"id": user.id, "pw": user.password_fingerprint})
-
-
-async def user_from_reset_token(token: str) -> User | None:
-    try:
-        data = _reset_serializer().loads(token, max_age=current_app.config["RESET_TOKEN_MAX_AGE"])
-        user = await get_session().get(User, int(data["id"]))
-    except (BadSignature, KeyError, TypeError, ValueError):
-        return None
-    if user is None or data.get("pw") != user.password_fingerprint:
-        return None
-    return user
-
-
 @bp.route("/reset_password_request", methods=["GET", "POST"])
 async def reset_password_request():
     if await load_current_user() is not None:
@@ -146,28 +126,16 @@ async def reset_password_request():
             return await render("accounts/reset_password_request.html", form=form, error=too_many(wait),
                                 status=429, headers={"Retry-After": str(wait)}, title=_("Reset Password"))
         db = get_session()
-        # However often it is asked, an address gets a few mails, then one now and then.
-        if not await Throttle.take(Throttle.key_for(RESET_EMAIL.kind, form.email.data), RESET_EMAIL):
+        if await reset_mail_allowed(form.email.data):
             user = await User.by_email(db, form.email.data)
             if user is not None:
-                await send_password_reset_email(db, user)
+                queue_reset_mail(db, user)
         # The same answer whether or not the address is known.
         await flash(_("Check your email for the instructions to reset your password."), "info")
         return see_other(url_for("accounts.login"))
     status = 422 if request.method == "POST" else 200
     return await render("accounts/reset_password_request.html", form=form, status=status,
                         title=_("Reset Password"))
-
-
-async def send_password_reset_email(db, user: User) -> None:
-    """The reset mail, as a job committed with the request (sent by the job runner)."""
-    link = external_url("accounts.reset_password", token=make_reset_token(user))
-    with speaking(user_locale(user, default=current_locale_code())):  # theirs, else the asker's
-        send_email(
-            db, _("[microblog] Reset your password"), [user.email],
-            text=await render_template("accounts/email/reset_password.txt", user=user, link=link),
-            html=await render_template("accounts/email/reset_password.html", user=user, link=link),
-        )
 
 
 @bp.route("/reset_password/<token>", methods=["GET", "POST"])

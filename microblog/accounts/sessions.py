@@ -19,7 +19,8 @@ from sqlalchemy import Boolean, ForeignKey, Select, String, bindparam, delete, i
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import Base, UTCDateTime, utcnow
+from .. import clock
+from ..db import Base, UTCDateTime
 from ..forms import strip
 from .models import User
 
@@ -58,7 +59,7 @@ class LoginSession(Base):
     @classmethod
     async def start(cls, db: AsyncSession, user: User, remember: bool, user_agent: str) -> str:
         """A new session for `user` (staged); the token for the cookie."""
-        now = utcnow()
+        now = clock.now()
         token = secrets.token_urlsafe(32)
         # Expired sessions (anyone's, a batch at a time) go as new ones come; a user keeps at
         # most MAX_PER_USER. Rows another request is using are skipped, never waited for.
@@ -85,19 +86,20 @@ class LoginSession(Base):
     @classmethod
     async def find(cls, db: AsyncSession, token: str) -> "tuple[LoginSession, User] | None":
         """The live session the token names, and its user (one query); None if it has ended."""
-        found = (await db.execute(_find(), {"id": token_hash(token), "now": utcnow()})).first()
+        found = (await db.execute(_find(), {"id": token_hash(token), "now": clock.now()})).first()
         if found is None or found[0].password_fingerprint != found[1].password_fingerprint:
             return None
         return found[0], found[1]
 
     def visit_due(self, now: datetime) -> bool:
-        return now - self.last_seen >= SEEN_EVERY
+        # A visit "in the future" was recorded before the clock went back: this one counts from now.
+        return now - self.last_seen >= SEEN_EVERY or self.last_seen > now
 
     async def seen_now(self, db: AsyncSession, now: datetime | None = None) -> bool:
         """Record a visit, at most once a minute (staged); a session without "remember me" lives
         on for SESSION_IDLE_HOURS from now. A Core UPDATE: a session ended a moment ago in another
         request is quietly not updated."""
-        now = now or utcnow()
+        now = now or clock.now()
         if not self.visit_due(now):
             return False
         values = {"last_seen": now}
@@ -110,7 +112,7 @@ class LoginSession(Base):
     async def of_user(cls, db: AsyncSession, user: User) -> "list[LoginSession]":
         """The user's live sessions, the most recently used first."""
         return list(await db.scalars(
-            select(cls).where(cls.user_id == user.id, cls.expires > utcnow(),
+            select(cls).where(cls.user_id == user.id, cls.expires > clock.now(),
                               cls.password_fingerprint == user.password_fingerprint)
             .order_by(cls.last_seen.desc(), cls.created.desc(), cls.id)))
 

@@ -21,7 +21,8 @@ from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import EPOCH, Base, UTCDateTime, insert_or_ignore, separate_transaction, utcnow
+from .. import clock
+from ..db import EPOCH, Base, UTCDateTime, insert_or_ignore, separate_transaction
 from ..security import client_address
 
 
@@ -47,8 +48,16 @@ class Policy:
 # one browser that did (its device cookie, accounts/devices.py).
 NICKNAME = Policy("login")
 DEVICE = Policy("login-device")
-# Reset mail for one address: a few, then one now and then.
+# Reset mail for one address: a few, then one now and then (and per day, `reset_mails_per_day`).
 RESET_EMAIL = Policy("reset")
+DAY = timedelta(days=1)
+
+
+def reset_mails_per_day() -> Policy:
+    """Reset mail for one address over a day: RESET_MAILS_PER_DAY, then one a day. RESET_EMAIL
+    forgets after 15 quiet minutes: alone, it let about 30 mails an hour reach one address."""
+    return Policy("reset-day", free=current_app.config["RESET_MAILS_PER_DAY"], first_delay=DAY.total_seconds(),
+                  max_delay=DAY.total_seconds(), forget_after=DAY)
 
 
 def per_client(kind: str) -> Policy:
@@ -108,7 +117,7 @@ class Throttle(Base):
         """Take an attempt (committed at once): (0, when) if it may go ahead, else (seconds to
         wait, when)."""
         for _retry in range(3):
-            now = utcnow()
+            now = clock.now()
             stale = cls.last_attempt < now - policy.forget_after
             failures = case((stale, 1), else_=cls.failures + 1)
             # In this order: MariaDB's SET sees the columns already set before it (the others,
@@ -131,10 +140,23 @@ class Throttle(Base):
                 return 0, now
             async with separate_transaction() as db:
                 throttle = await db.get(cls, key)
+                if throttle is not None and throttle.last_attempt > now:
+                    await cls._count_from_now(db, throttle, now, policy)
+                    continue  # then claim again: the hold may be over
             if throttle is not None:
-                return max(1, math.ceil((throttle.next_allowed - now).total_seconds())), now
+                longest = max(policy.delay(throttle.failures), cls.IN_FLIGHT)  # for this count
+                return max(1, math.ceil(min(throttle.next_allowed - now, longest).total_seconds())), now
             # A successful log-in cleared the row meanwhile: start afresh.
         return 1, now
+
+    @classmethod
+    async def _count_from_now(cls, db: AsyncSession, throttle: "Throttle", now: datetime, policy: Policy) -> None:
+        """The last attempt is in the future: the clock went back since (or another host's is
+        ahead). Its hold counts from now, as long as the policy holds that count at most, rather
+        than for as long as the step (two hours back: a 1 s wait of two hours)."""
+        hold = min(throttle.next_allowed - throttle.last_attempt, max(policy.delay(throttle.failures), cls.IN_FLIGHT))
+        await db.execute(update(cls).where(cls.key == throttle.key, cls.last_attempt == throttle.last_attempt)
+                         .values(last_attempt=now, next_allowed=literal(now + hold, UTCDateTime())))
 
     @classmethod
     async def failed(cls, key: str, claimed_at: datetime, policy: Policy = NICKNAME) -> None:
@@ -148,7 +170,7 @@ class Throttle(Base):
                     next_allowed=literal(claimed_at + policy.delay(throttle.failures), UTCDateTime())))
             # Forget stale rows as we go, so typos and unknown nicknames do not pile up.
             await db.execute(delete(cls).where(cls.key.startswith(f"{policy.kind}:"),
-                                               cls.last_attempt < utcnow() - policy.forget_after))
+                                               cls.last_attempt < clock.now() - policy.forget_after))
 
     @classmethod
     async def take(cls, key: str, policy: Policy) -> int:

@@ -5,7 +5,7 @@ keeps one Message-ID through all its attempts, so a retry of a send whose answer
 duplicate mail systems recognise.
 
   messages.py   building messages, handing them to the server (or the log), explaining failures
-  sending.py    the "mail.send" job: messages rendered when queued (reset mail, error reports)
+  sending.py    the "mail.send" job: messages rendered when queued (error reports)
   limits.py     how often one kind of mail may go out (database-wide)
   reports.py    unhandled errors mailed to ADMINS
   cli.py        `quart mail test ADDRESS`

@@ -1,4 +1,4 @@
-"""The "mail.send" job: a message rendered when it was queued (the reset mail, an error report),
+"""The "mail.send" job: a message rendered when it was queued (an error report),
 sent by the job runner."""
 import aiosmtplib
 from quart import current_app

@@ -8,12 +8,12 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 from aiosmtpd.controller import Controller
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from conftest import TEST_CONFIG, empty_database, flashes, free_port, login, make_user, post, text_of
-from helpers import field_errors, input_value
+from helpers import clock, field_errors, input_value  # noqa: F401 (clock: a fixture)
 from microblog import create_app
 from microblog.jobs import Job
 from microblog.accounts.throttle import Throttle
@@ -231,6 +231,14 @@ async def job_states(app) -> list[tuple[str, int, str | None]]:
         return [tuple(row) for row in await db.execute(select(Job.state, Job.attempts, Job.last_error))]
 
 
+async def wait_for_all(app, state: str, timeout: float = 10) -> None:
+    """Every job in `state` (no job at all will do)."""
+    deadline = time.monotonic() + timeout
+    while {job[0] for job in await job_states(app)} - {state}:
+        assert time.monotonic() < deadline, f"the mail jobs are {await job_states(app)}, not all {state}"
+        await asyncio.sleep(0.02)
+
+
 async def wait_for_state(app, state: str, timeout: float = 10) -> tuple[str, int, str | None]:
     deadline = time.monotonic() + timeout
     while True:
@@ -292,3 +300,86 @@ async def test_reset_requests_for_one_address_are_slowed_down(database_url, smtp
         await smtp.wait(Throttle.FREE_ATTEMPTS)
         await asyncio.sleep(0.2)
     assert len(smtp.messages) == Throttle.FREE_ATTEMPTS
+
+
+async def test_one_address_gets_a_few_reset_mails_a_day_however_many_clients_ask(database_url, smtp, clock):
+    """Asked now and then from ever new addresses (each under its own limit, and the address's
+    short-term one forgotten in between), an address still gets RESET_MAILS_PER_DAY mails a day."""
+    app = await make_mail_app(database_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, RESET_MAILS_PER_DAY=5)
+    async with app.test_app():
+        await add_user(app, "alice")
+        answers = []
+        for n in range(6):  # one every four hours, from six addresses: six answers, five mails
+            response = await post(app.test_client(), "/auth/reset_password_request", {"email": "alice@example.com"},
+                                  scope_base={"client": (f"192.0.2.{n}", 1000)})
+            answers.append((response.status_code, response.headers["Location"]))
+            await wait_for_all(app, "done")  # sent before its hour is over
+            clock.step(hours=4)
+        clock.step(hours=24)  # a quiet day later, one goes again
+        response = await post(app.test_client(), "/auth/reset_password_request", {"email": "alice@example.com"},
+                              scope_base={"client": ("192.0.2.99", 1000)})
+        answers.append((response.status_code, response.headers["Location"]))
+        assert answers == [(303, "/auth/login")] * 7  # the same answer, mail or not
+        async with app.extensions["db_sessionmaker"]() as db:
+            assert await db.scalar(select(func.count()).select_from(Job)) == 6
+        await smtp.wait(6)
+        await wait_for_all(app, "done")
+    assert len(smtp.messages) == 6
+
+
+# --- the job holds no link --------------------------------------------------------------------
+
+async def test_the_job_table_never_holds_the_reset_link(mail_app, smtp):
+    """The mail is rendered when it is sent: the job row holds whom and when, not the link (valid
+    an hour), which would stay readable in the table for days."""
+    await add_user(mail_app, "alice")
+    client = mail_app.test_client()
+    await request_reset(client, "alice@example.com")
+    [message] = await smtp.wait()
+    link = reset_link(message)
+    token = link.rpartition("/")[2]
+    await wait_for_all(mail_app, "done")
+    async with mail_app.extensions["db_sessionmaker"]() as db:
+        rows = [str(payload) for payload in await db.scalars(text("SELECT payload FROM job"))]
+    assert len(rows) == 1
+    assert all(token not in row and "/reset_password/" not in row for row in rows), rows
+    page = await client.get(link[len(BASE_URL):])
+    assert page.status_code == 200 and "Reset Your Password" in await text_of(page)
+
+
+async def retried_reset_mail(database_url, caplog, clock, minutes_later: float):
+    """A reset mail whose first attempt failed (nothing listening), sent again `minutes_later`
+    after the request: what the SMTP server got, and the app."""
+    caplog.set_level(logging.WARNING, logger="microblog.jobs")
+    inbox, port = Inbox(), free_port()
+    app = await make_mail_app(database_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=port, BASE_URL=BASE_URL,
+                              JOBS_RETRY_SECONDS=0.3, JOBS_POLL_SECONDS=0.05)
+    async with app.test_app():
+        await add_user(app, "alice")
+        client = app.test_client()
+        await request_reset(client, "alice@example.com")
+        deadline = time.monotonic() + 5
+        while not caplog.records:  # the first attempt failed
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.01)
+        clock.step(minutes=minutes_later)
+        controller = Controller(inbox, hostname="127.0.0.1", port=port)
+        await asyncio.to_thread(controller.start)
+        try:
+            await wait_for_all(app, "done")
+            paths = [reset_link(message)[len(BASE_URL):] for message in inbox.messages]
+            answers = []
+            for minutes in (0, 11):  # then an hour and a minute after the request
+                clock.step(minutes=minutes)
+                answers += [(await client.get(path)).status_code for path in paths]
+        finally:
+            controller.stop()
+    return answers
+
+
+async def test_a_link_mailed_on_a_retry_expires_an_hour_after_the_request(database_url, caplog, clock):
+    assert await retried_reset_mail(database_url, caplog, clock, minutes_later=50) == [200, 303]
+
+
+async def test_a_reset_mail_that_could_only_go_after_its_hour_is_not_sent(database_url, caplog, clock):
+    assert await retried_reset_mail(database_url, caplog, clock, minutes_later=61) == []
