@@ -28,6 +28,13 @@ from microblog.accounts import User
 from microblog.db import Base, make_engine, utcnow
 from microblog.posts import Post
 
+# Tests never read the developer's `.env` (the README's run command writes one, BASE_URL and all):
+# not the app's own reading of it (config.from_environment reads MICROBLOG_DOTENV) nor Quart's CLI
+# (`quart --app microblog ...` run in the checkout). Set before any app starts, so this process and
+# every one it starts (served apps, CLI commands) inherit it.
+os.environ["MICROBLOG_DOTENV"] = os.devnull
+os.environ["QUART_SKIP_DOTENV"] = "1"
+
 # Servers that tests run as processes (tests/browser, test_serving.py) read their settings from
 # this environment: the browser tests' shared server registers dozens of accounts from 127.0.0.1
 # within minutes, far past the per-client limit meant for people (tested in test_lockout.py).
