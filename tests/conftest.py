@@ -35,10 +35,14 @@ from microblog.posts import Post
 os.environ["MICROBLOG_DOTENV"] = os.devnull
 os.environ["QUART_SKIP_DOTENV"] = "1"
 
-# Servers that tests run as processes (tests/browser, test_serving.py) read their settings from
-# this environment: the browser tests' shared server registers dozens of accounts from 127.0.0.1
-# within minutes, far past the per-client limit meant for people (tested in test_lockout.py).
-os.environ.setdefault("REGISTRATIONS_PER_CLIENT", "1000")
+# A throttle a test does not exercise is out of its way: the per-client limits meant for people
+# (every test client is 127.0.0.1; the browser tests' shared server registers dozens of accounts
+# within minutes) are far off, through the environment, so apps made here and servers that tests
+# run as processes (tests/browser, test_serving.py) all read them. The tests of the throttles set
+# their own limits (test_lockout.py's strict_limits, @pytest.mark.settings in tests/translate),
+# and test_the_limits_default_to_a_few checks the defaults without these.
+for _limit in ("REGISTRATIONS_PER_CLIENT", "LOGIN_FAILURES_PER_CLIENT", "RESET_REQUESTS_PER_CLIENT"):
+    os.environ.setdefault(_limit, "1000")
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 MARIADB_URL = os.environ.get("TEST_MARIADB_URL")
