@@ -38,6 +38,8 @@ def init_app(app: Quart) -> None:
     if offers_to_reader not in card_variants:
         card_variants.append(offers_to_reader)
     app.jinja_env.filters["language_name"] = language_name
+    if service is None:
+        return  # nothing to call: no HTTP client (its TLS context alone costs ~28 ms a start)
 
     @app.before_serving
     async def _open_client() -> None:
