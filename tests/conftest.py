@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
+from jinja2 import BytecodeCache
 from sqlalchemy import text
 
 from helpers import csrf_token, flashes, login, post, text_of  # noqa: F401 (re-exported)
@@ -27,6 +28,7 @@ from microblog import follows
 from microblog.accounts import User
 from microblog.db import Base, make_engine, utcnow
 from microblog.posts import Post
+from microblog.web import App
 
 # Tests never read the developer's `.env` (the README's run command writes one, BASE_URL and all):
 # not the app's own reading of it (config.from_environment reads MICROBLOG_DOTENV) nor Quart's CLI
@@ -43,6 +45,30 @@ os.environ["QUART_SKIP_DOTENV"] = "1"
 # and test_the_limits_default_to_a_few checks the defaults without these.
 for _limit in ("REGISTRATIONS_PER_CLIENT", "LOGIN_FAILURES_PER_CLIENT", "RESET_REQUESTS_PER_CLIENT"):
     os.environ.setdefault(_limit, "1000")
+
+class SessionTemplates(BytecodeCache):
+    """Every template compiled once per test session: each app's Jinja environment takes the code
+    of a template another app compiled, as long as its source is the same (a template changed
+    during the session is compiled again). Each app still has its own environment, globals and
+    filters; only Jinja's parse and compile is shared (every app is made by create_app, with the
+    same Jinja options)."""
+
+    def __init__(self):
+        self.compiled: dict[str, tuple[str, object]] = {}  # key -> (source checksum, code)
+        self.compilations = 0
+
+    def load_bytecode(self, bucket) -> None:
+        checksum, code = self.compiled.get(bucket.key, (None, None))
+        if checksum == bucket.checksum:
+            bucket.code = code
+
+    def dump_bytecode(self, bucket) -> None:
+        self.compilations += 1
+        self.compiled[bucket.key] = (bucket.checksum, bucket.code)
+
+
+SESSION_TEMPLATES = SessionTemplates()
+App.jinja_options = {**App.jinja_options, "bytecode_cache": SESSION_TEMPLATES}
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 MARIADB_URL = os.environ.get("TEST_MARIADB_URL")
