@@ -74,10 +74,16 @@ POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 MARIADB_URL = os.environ.get("TEST_MARIADB_URL")
 DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else []) + (["mariadb"] if MARIADB_URL else [])
 
-# On MariaDB (TEST_MARIADB_URL) the tests of what differs there run: the database layer, migrations,
-# jobs, races, throttles, sessions, follows, posts, paging, passing trouble, mail limits (about 2
-# minutes; every test would take 5 more, each emptying its tables with TRUNCATE). TEST_MARIADB_ALL=1
-# runs them all.
+# Which tests run on which database, the rule: every test runs on SQLite; on PostgreSQL
+# (TEST_DATABASE_URL) and MariaDB (TEST_MARIADB_URL) run the tests of WHAT CAN DIFFER BY DATABASE:
+# the database layer and its statements, migrations, races, faults and passing trouble, jobs,
+# throttles and allowances, sessions, the models and the lists' queries (timelines, follows,
+# paging, deletion's cascades), timestamps, mail limits, and on PostgreSQL its own full-text search
+# and the deployments that run on it. A page test (what a page shows, forms, access, headers,
+# languages) renders the same whatever the database answered, so it runs once, on SQLite. A new
+# test module of what can differ goes in the lists below. TEST_POSTGRESQL_ALL=1 and
+# TEST_MARIADB_ALL=1 run every test there too (MariaDB: about 5 minutes more, each test emptying
+# its tables with TRUNCATE).
 MARIADB_SUITE = (
     "tests/test_db.py", "tests/test_jobs.py", "tests/test_migrations.py", "tests/test_races.py",
     "tests/test_unavailable.py", "tests/test_paging.py", "tests/test_timestamps.py", "tests/test_sessions.py",
@@ -85,19 +91,31 @@ MARIADB_SUITE = (
     "tests/accounts/test_register.py", "tests/follows/", "tests/posts/test_models.py", "tests/posts/test_publish.py",
     "tests/mail/test_new_follower.py", "tests/mail/test_error_reports.py",
 )
+POSTGRESQL_SUITE = MARIADB_SUITE + (
+    "tests/test_statements.py", "tests/test_faults.py", "tests/test_load.py", "tests/search/",
+    "tests/posts/test_timeline.py", "tests/posts/test_delete.py", "tests/accounts/test_password_reset.py",
+    "tests/accounts/test_last_seen.py", "tests/translate/test_failures.py", "tests/deployment/",
+)
+SUITES = {"postgresql": (POSTGRES_URL, "TEST_POSTGRESQL_ALL", POSTGRESQL_SUITE),
+          "mariadb": (MARIADB_URL, "TEST_MARIADB_ALL", MARIADB_SUITE)}
 
 
 def pytest_collection_modifyitems(config, items):
-    if not MARIADB_URL or os.environ.get("TEST_MARIADB_ALL"):
+    """Deselects the tests outside each database's suite (the rule above)."""
+    limited = {name: suite for name, (url, run_all, suite) in SUITES.items() if url and not os.environ.get(run_all)}
+    if not limited:
         return
     root = Path(__file__).resolve().parent.parent
-    elsewhere = [item for item in items
-                 if getattr(item, "callspec", None) and item.callspec.params.get("database_url") == "mariadb"
-                 and not Path(item.fspath).resolve().relative_to(root).as_posix().startswith(MARIADB_SUITE)]
-    if elsewhere:
-        config.hook.pytest_deselected(items=elsewhere)
-        dropped = set(elsewhere)
-        items[:] = [item for item in items if item not in dropped]
+
+    def elsewhere(item) -> bool:
+        database = getattr(item, "callspec", None) and item.callspec.params.get("database_url")
+        return database in limited and not Path(item.fspath).resolve().relative_to(root).as_posix().startswith(
+            limited[database])
+
+    dropped = [item for item in items if elsewhere(item)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if not elsewhere(item)]
 
 
 TEST_CONFIG = {
