@@ -20,6 +20,7 @@ import pytest
 from argon2 import PasswordHasher
 from jinja2 import BytecodeCache
 from sqlalchemy import text
+from werkzeug.routing import Rule
 
 from helpers import csrf_token, flashes, login, post, text_of  # noqa: F401 (re-exported)
 from microblog import create_app
@@ -69,6 +70,29 @@ class SessionTemplates(BytecodeCache):
 
 SESSION_TEMPLATES = SessionTemplates()
 App.jinja_options = {**App.jinja_options, "bytecode_cache": SESSION_TEMPLATES}
+
+def build_url_rules_once() -> None:
+    """Every URL rule's builder made once per test session, not once per app: Werkzeug compiles a
+    Python function for each rule of each new app (most of create_app's time). The function is
+    made from the rule alone (its text, parsed parts and defaults) and takes the rule as its first
+    argument, so apps can share it; each app still has its own map and rules."""
+    compile_builder = getattr(Rule, "_compile_builder", None)
+    if compile_builder is None or getattr(compile_builder, "shared", False):
+        return  # another Werkzeug: every app compiles its own, as before
+    builders = {}
+
+    def shared_builder(rule, append_unknown: bool = True):
+        defaults = tuple(sorted((name, repr(value)) for name, value in (rule.defaults or {}).items()))
+        key = (rule.rule, tuple(rule._trace), defaults, append_unknown)
+        if key not in builders:
+            builders[key] = compile_builder(rule, append_unknown)
+        return builders[key]
+
+    shared_builder.shared = True
+    Rule._compile_builder = shared_builder
+
+
+build_url_rules_once()
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 MARIADB_URL = os.environ.get("TEST_MARIADB_URL")
