@@ -15,11 +15,13 @@ import socket
 import tempfile
 import threading
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from argon2 import PasswordHasher
 from jinja2 import BytecodeCache
-from sqlalchemy import text
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
 from werkzeug.routing import Rule
 
 from helpers import csrf_token, flashes, login, post, text_of  # noqa: F401 (re-exported)
@@ -94,8 +96,24 @@ def build_url_rules_once() -> None:
 
 build_url_rules_once()
 
-POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
-MARIADB_URL = os.environ.get("TEST_MARIADB_URL")
+# Under pytest-xdist (`-n 2`) each worker has a PostgreSQL and a MariaDB database of its own, the
+# given database's name and the worker's (test_suite_gw0, test_suite_gw1), made on first use:
+# tests empty, rebuild, lock and cut off their database, and those that take it offline or lock it
+# (test_faults.py, test_unavailable.py) must not do so under the other worker's tests. Servers run
+# as processes take free ports and folders of their own already.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def worker_database(url: str | None) -> str | None:
+    """`url` with the xdist worker's own database name (unchanged outside xdist)."""
+    if not url or not WORKER:
+        return url
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"{parts.path.rstrip('/')}_{WORKER}"))
+
+
+POSTGRES_URL = worker_database(os.environ.get("TEST_DATABASE_URL"))
+MARIADB_URL = worker_database(os.environ.get("TEST_MARIADB_URL"))
 DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else []) + (["mariadb"] if MARIADB_URL else [])
 
 # Which tests run on which database, the rule: every test runs on SQLite; on PostgreSQL
@@ -158,7 +176,14 @@ TEST_CONFIG = {
 
 
 def pytest_sessionstart(session):
-    """Compiled catalogues, as `quart translate compile` makes them (*.mo are not committed)."""
+    """Compiled catalogues, as `quart translate compile` makes them (*.mo are not committed); under
+    pytest-xdist by the controller alone, before its workers start (they would write over the
+    files one another reads)."""
+    if WORKER:
+        for url in (POSTGRES_URL, MARIADB_URL):
+            if url:
+                _run_in_thread(create_database(url))
+        return
     from microblog.i18n.cli import pybabel
     pybabel("compile", "-d", str(Path(__file__).resolve().parent.parent / "translations"))
 
@@ -273,6 +298,21 @@ async def empty_database(url: str) -> None:
     finally:
         await engine.dispose()
     await create_schema(url)
+
+
+async def create_database(url: str) -> None:
+    """The (xdist worker's) database at `url`, made on its server if missing."""
+    url = make_url(normalise_database_url(url))
+    if url.get_backend_name() == "postgresql":
+        engine = create_async_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        async with engine.connect() as conn:
+            if not await conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": url.database}):
+                await conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+    else:
+        engine = create_async_engine(url.set(database="mysql"))
+        async with engine.connect() as conn:
+            await conn.execute(text(f"CREATE DATABASE IF NOT EXISTS `{url.database}` CHARACTER SET utf8mb4"))
+    await engine.dispose()
 
 
 def _run_in_thread(coroutine) -> None:
