@@ -5,6 +5,12 @@ Each database gets the models' tables once per session (`databases`); every test
 the schema itself (migrations, a trigger, `reset_schema`) is noticed by the next one, which builds
 the tables afresh.
 
+Every test still gets an app of its own (`app`), cheap to make: its templates and URL rules are
+compiled once per session and shared (SessionTemplates, build_url_rules_once), and no HTTP client
+is opened unless a translator is configured. Which tests also run on PostgreSQL and MariaDB is
+the rule above MARIADB_SUITE; under pytest-xdist each worker has databases of its own (WORKER).
+Tests never read the developer's `.env`, and throttles they do not exercise are out of their way.
+
 Requests and HTML readers live in helpers.py; the ones other modules import from here
 (csrf_token, post, login, text_of, flashes) are re-exported.
 """
