@@ -5,6 +5,12 @@ Each database gets the models' tables once per session (`databases`); every test
 the schema itself (migrations, a trigger, `reset_schema`) is noticed by the next one, which builds
 the tables afresh.
 
+Every test still gets an app of its own (`app`), cheap to make: its templates and URL rules are
+compiled once per session and shared (SessionTemplates, build_url_rules_once), and no HTTP client
+is opened unless a translator is configured. Which tests also run on PostgreSQL and MariaDB is
+the rule above MARIADB_SUITE; under pytest-xdist each worker has databases of its own (WORKER).
+Tests never read the developer's `.env`, and throttles they do not exercise are out of their way.
+
 Requests and HTML readers live in helpers.py; the ones other modules import from here
 (csrf_token, post, login, text_of, flashes) are re-exported.
 """
@@ -15,10 +21,14 @@ import socket
 import tempfile
 import threading
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import text
+from jinja2 import BytecodeCache
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
+from werkzeug.routing import Rule
 
 from helpers import csrf_token, flashes, login, post, text_of  # noqa: F401 (re-exported)
 from microblog import create_app
@@ -27,20 +37,101 @@ from microblog import follows
 from microblog.accounts import User
 from microblog.db import Base, make_engine, utcnow
 from microblog.posts import Post
+from microblog.web import App
 
-# Servers that tests run as processes (tests/browser, test_serving.py) read their settings from
-# this environment: the browser tests' shared server registers dozens of accounts from 127.0.0.1
-# within minutes, far past the per-client limit meant for people (tested in test_lockout.py).
-os.environ.setdefault("REGISTRATIONS_PER_CLIENT", "1000")
+# Tests never read the developer's `.env` (the README's run command writes one, BASE_URL and all):
+# not the app's own reading of it (config.from_environment reads MICROBLOG_DOTENV) nor Quart's CLI
+# (`quart --app microblog ...` run in the checkout). Set before any app starts, so this process and
+# every one it starts (served apps, CLI commands) inherit it.
+os.environ["MICROBLOG_DOTENV"] = os.devnull
+os.environ["QUART_SKIP_DOTENV"] = "1"
 
-POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
-MARIADB_URL = os.environ.get("TEST_MARIADB_URL")
+# A throttle a test does not exercise is out of its way: the per-client limits meant for people
+# (every test client is 127.0.0.1; the browser tests' shared server registers dozens of accounts
+# within minutes) are far off, through the environment, so apps made here and servers that tests
+# run as processes (tests/browser, test_serving.py) all read them. The tests of the throttles set
+# their own limits (test_lockout.py's strict_limits, @pytest.mark.settings in tests/translate),
+# and test_the_limits_default_to_a_few checks the defaults without these.
+for _limit in ("REGISTRATIONS_PER_CLIENT", "LOGIN_FAILURES_PER_CLIENT", "RESET_REQUESTS_PER_CLIENT"):
+    os.environ.setdefault(_limit, "1000")
+
+class SessionTemplates(BytecodeCache):
+    """Every template compiled once per test session: each app's Jinja environment takes the code
+    of a template another app compiled, as long as its source is the same (a template changed
+    during the session is compiled again). Each app still has its own environment, globals and
+    filters; only Jinja's parse and compile is shared (every app is made by create_app, with the
+    same Jinja options)."""
+
+    def __init__(self):
+        self.compiled: dict[str, tuple[str, object]] = {}  # key -> (source checksum, code)
+        self.compilations = 0
+
+    def load_bytecode(self, bucket) -> None:
+        checksum, code = self.compiled.get(bucket.key, (None, None))
+        if checksum == bucket.checksum:
+            bucket.code = code
+
+    def dump_bytecode(self, bucket) -> None:
+        self.compilations += 1
+        self.compiled[bucket.key] = (bucket.checksum, bucket.code)
+
+
+SESSION_TEMPLATES = SessionTemplates()
+App.jinja_options = {**App.jinja_options, "bytecode_cache": SESSION_TEMPLATES}
+
+def build_url_rules_once() -> None:
+    """Every URL rule's builder made once per test session, not once per app: Werkzeug compiles a
+    Python function for each rule of each new app (most of create_app's time). The function is
+    made from the rule alone (its text, parsed parts and defaults) and takes the rule as its first
+    argument, so apps can share it; each app still has its own map and rules."""
+    compile_builder = getattr(Rule, "_compile_builder", None)
+    if compile_builder is None or getattr(compile_builder, "shared", False):
+        return  # another Werkzeug: every app compiles its own, as before
+    builders = {}
+
+    def shared_builder(rule, append_unknown: bool = True):
+        defaults = tuple(sorted((name, repr(value)) for name, value in (rule.defaults or {}).items()))
+        key = (rule.rule, tuple(rule._trace), defaults, append_unknown)
+        if key not in builders:
+            builders[key] = compile_builder(rule, append_unknown)
+        return builders[key]
+
+    shared_builder.shared = True
+    Rule._compile_builder = shared_builder
+
+
+build_url_rules_once()
+
+# Under pytest-xdist (`-n 2`) each worker has a PostgreSQL and a MariaDB database of its own, the
+# given database's name and the worker's (test_suite_gw0, test_suite_gw1), made on first use:
+# tests empty, rebuild, lock and cut off their database, and those that take it offline or lock it
+# (test_faults.py, test_unavailable.py) must not do so under the other worker's tests. Servers run
+# as processes take free ports and folders of their own already.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def worker_database(url: str | None) -> str | None:
+    """`url` with the xdist worker's own database name (unchanged outside xdist)."""
+    if not url or not WORKER:
+        return url
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"{parts.path.rstrip('/')}_{WORKER}"))
+
+
+POSTGRES_URL = worker_database(os.environ.get("TEST_DATABASE_URL"))
+MARIADB_URL = worker_database(os.environ.get("TEST_MARIADB_URL"))
 DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else []) + (["mariadb"] if MARIADB_URL else [])
 
-# On MariaDB (TEST_MARIADB_URL) the tests of what differs there run: the database layer, migrations,
-# jobs, races, throttles, sessions, follows, posts, paging, passing trouble, mail limits (about 2
-# minutes; every test would take 5 more, each emptying its tables with TRUNCATE). TEST_MARIADB_ALL=1
-# runs them all.
+# Which tests run on which database, the rule: every test runs on SQLite; on PostgreSQL
+# (TEST_DATABASE_URL) and MariaDB (TEST_MARIADB_URL) run the tests of WHAT CAN DIFFER BY DATABASE:
+# the database layer and its statements, migrations, races, faults and passing trouble, jobs,
+# throttles and allowances, sessions, the models and the lists' queries (timelines, follows,
+# paging, deletion's cascades), timestamps, mail limits, and on PostgreSQL its own full-text search
+# and the deployments that run on it. A page test (what a page shows, forms, access, headers,
+# languages) renders the same whatever the database answered, so it runs once, on SQLite. A new
+# test module of what can differ goes in the lists below. TEST_POSTGRESQL_ALL=1 and
+# TEST_MARIADB_ALL=1 run every test there too (MariaDB: about 5 minutes more, each test emptying
+# its tables with TRUNCATE).
 MARIADB_SUITE = (
     "tests/test_db.py", "tests/test_jobs.py", "tests/test_migrations.py", "tests/test_races.py",
     "tests/test_unavailable.py", "tests/test_paging.py", "tests/test_timestamps.py", "tests/test_sessions.py",
@@ -48,19 +139,31 @@ MARIADB_SUITE = (
     "tests/accounts/test_register.py", "tests/follows/", "tests/posts/test_models.py", "tests/posts/test_publish.py",
     "tests/mail/test_new_follower.py", "tests/mail/test_error_reports.py",
 )
+POSTGRESQL_SUITE = MARIADB_SUITE + (
+    "tests/test_statements.py", "tests/test_faults.py", "tests/test_load.py", "tests/search/",
+    "tests/posts/test_timeline.py", "tests/posts/test_delete.py", "tests/accounts/test_password_reset.py",
+    "tests/accounts/test_last_seen.py", "tests/translate/test_failures.py", "tests/deployment/",
+)
+SUITES = {"postgresql": (POSTGRES_URL, "TEST_POSTGRESQL_ALL", POSTGRESQL_SUITE),
+          "mariadb": (MARIADB_URL, "TEST_MARIADB_ALL", MARIADB_SUITE)}
 
 
 def pytest_collection_modifyitems(config, items):
-    if not MARIADB_URL or os.environ.get("TEST_MARIADB_ALL"):
+    """Deselects the tests outside each database's suite (the rule above)."""
+    limited = {name: suite for name, (url, run_all, suite) in SUITES.items() if url and not os.environ.get(run_all)}
+    if not limited:
         return
     root = Path(__file__).resolve().parent.parent
-    elsewhere = [item for item in items
-                 if getattr(item, "callspec", None) and item.callspec.params.get("database_url") == "mariadb"
-                 and not Path(item.fspath).resolve().relative_to(root).as_posix().startswith(MARIADB_SUITE)]
-    if elsewhere:
-        config.hook.pytest_deselected(items=elsewhere)
-        dropped = set(elsewhere)
-        items[:] = [item for item in items if item not in dropped]
+
+    def elsewhere(item) -> bool:
+        database = getattr(item, "callspec", None) and item.callspec.params.get("database_url")
+        return database in limited and not Path(item.fspath).resolve().relative_to(root).as_posix().startswith(
+            limited[database])
+
+    dropped = [item for item in items if elsewhere(item)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if not elsewhere(item)]
 
 
 TEST_CONFIG = {
@@ -79,7 +182,14 @@ TEST_CONFIG = {
 
 
 def pytest_sessionstart(session):
-    """Compiled catalogues, as `quart translate compile` makes them (*.mo are not committed)."""
+    """Compiled catalogues, as `quart translate compile` makes them (*.mo are not committed); under
+    pytest-xdist by the controller alone, before its workers start (they would write over the
+    files one another reads)."""
+    if WORKER:
+        for url in (POSTGRES_URL, MARIADB_URL):
+            if url:
+                _run_in_thread(create_database(url))
+        return
     from microblog.i18n.cli import pybabel
     pybabel("compile", "-d", str(Path(__file__).resolve().parent.parent / "translations"))
 
@@ -194,6 +304,21 @@ async def empty_database(url: str) -> None:
     finally:
         await engine.dispose()
     await create_schema(url)
+
+
+async def create_database(url: str) -> None:
+    """The (xdist worker's) database at `url`, made on its server if missing."""
+    url = make_url(normalise_database_url(url))
+    if url.get_backend_name() == "postgresql":
+        engine = create_async_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        async with engine.connect() as conn:
+            if not await conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": url.database}):
+                await conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+    else:
+        engine = create_async_engine(url.set(database="mysql"))
+        async with engine.connect() as conn:
+            await conn.execute(text(f"CREATE DATABASE IF NOT EXISTS `{url.database}` CHARACTER SET utf8mb4"))
+    await engine.dispose()
 
 
 def _run_in_thread(coroutine) -> None:

@@ -61,7 +61,7 @@ async def test_a_read_only_database_serves_reads_and_refuses_writes_clearly(tmp_
 @pytest.mark.parametrize("url", [
     "sqlite+aiosqlite:////nonexistent-folder/blog.sqlite",
     f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/test",  # nothing listens there
-])
+], ids=["sqlite", "postgresql"])  # ids: the same in every xdist worker (not the port)
 @pytest.mark.parametrize("admins", [[], ["admin@example.com"]])
 async def test_an_unreachable_database_is_a_503_saying_so(url, admins):
     app = create_app({**config(url), "ADMINS": admins})

@@ -165,7 +165,10 @@ class Throttle(Base):
         stands)."""
         async with separate_transaction() as db:
             throttle = await db.get(cls, key)
-            if throttle is not None:
+            # Within the free attempts no wait: next_allowed is left as it is (at or before this
+            # claim), not moved to this claim's clock reading, which a parallel attempt whose
+            # reading came a moment earlier would take for a hold.
+            if throttle is not None and policy.delay(throttle.failures):
                 await db.execute(update(cls).where(cls.key == key, cls.last_attempt == claimed_at).values(
                     next_allowed=literal(claimed_at + policy.delay(throttle.failures), UTCDateTime())))
             # Forget stale rows as we go, so typos and unknown nicknames do not pile up.

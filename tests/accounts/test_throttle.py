@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from conftest import login, text_of
 from helpers import INVALID_LOGIN, set_cookies
-from microblog.accounts.throttle import Throttle
+from microblog.accounts.throttle import Policy, Throttle
 from microblog.db import utcnow
 
 
@@ -65,6 +65,21 @@ async def test_first_attempts_are_free_whatever_order_they_reach_the_database(ap
     row.last_attempt = utcnow() + timedelta(seconds=2)  # a later request got there first
     await db.commit()
     assert (await Throttle.claim(key))[0] == 0
+
+
+async def test_a_free_attempts_answer_holds_up_no_attempt_read_on_the_clock_before_it(app_context, db):
+    """Two registrations at once (`take`, free attempts left): the one whose clock reading is the
+    later gets counted first; the other, its reading a moment earlier, is not refused."""
+    policy = Policy("register-client", free=10, first_delay=60, shared=True)
+    key = Throttle.key_for(policy.kind, "192.0.2.1")
+    wait, _at = await Throttle.claim(key, policy)
+    assert wait == 0
+    later = utcnow() + timedelta(seconds=2)  # the other request's clock reading
+    row = await db.get(Throttle, key)
+    row.last_attempt = later
+    await db.commit()
+    await Throttle.failed(key, later, policy)  # counted, no wait: free attempts are left
+    assert (await Throttle.claim(key, policy))[0] == 0
 
 
 async def test_a_late_failure_does_not_cut_a_newer_attempts_hold(app_context, db):

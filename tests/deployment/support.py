@@ -48,7 +48,9 @@ def debian_tool(command: str, package: str) -> str:
     """The path of `command`, installed from Debian first if it is missing (skip if impossible)."""
     search = os.environ.get("PATH", "") + ":/usr/sbin:/sbin"
     if shutil.which(command, path=search) is None and shutil.which("apt-get") and os.geteuid() == 0:
-        subprocess.run(["apt-get", "install", "-y", "-q", "--no-install-recommends", package],
+        # Waiting for dpkg's lock: under pytest-xdist another worker may be installing at once.
+        subprocess.run(["apt-get", "install", "-y", "-q", "--no-install-recommends", "-o", "DPkg::Lock::Timeout=240",
+                        package],
                        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"}, capture_output=True, timeout=300)
     found = shutil.which(command, path=search)
     if found is None:

@@ -37,7 +37,8 @@ def test_other_databases_are_refused_at_start(url):
 def test_the_migration_command_refuses_too(tmp_path):
     env = clean_environment(PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
                             DATABASE_URL=UNSUPPORTED[0], SECRET_KEY="x", BASE_URL="http://localhost",
-                            MICROBLOG_DOTENV=str(tmp_path / "none"), LOG_TO_STDOUT="1")
+                            MICROBLOG_DOTENV=str(tmp_path / "none"), QUART_SKIP_DOTENV="1",
+                            LOG_TO_STDOUT="1")
     result = subprocess.run([sys.executable, "-m", "quart", "--app", "microblog", "db", "upgrade"], cwd=ROOT,
                             env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0

@@ -161,7 +161,7 @@ async def test_not_while_testing_unless_asked(database_url, smtp):
 @pytest.mark.parametrize("url", [
     "sqlite+aiosqlite:////nonexistent-folder/blog.sqlite",
     f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/test_mail",  # nothing listens there
-])
+], ids=["sqlite", "postgresql"])  # ids: the same in every xdist worker (not the port)
 async def test_with_the_database_down_the_report_is_sent_directly(url, smtp, caplog):
     app = failing_app(url, smtp.port)
     async with app.test_app():

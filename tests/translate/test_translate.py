@@ -5,9 +5,10 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
-from conftest import login, make_post, make_user, post, text_of
+from conftest import TEST_CONFIG, login, make_post, make_user, post, text_of
 from helpers import HTMX, alice_client, assert_varies, page_of, visible  # noqa: F401 (fixture)
 from htmltree import parse
+from microblog import create_app
 from microblog.translate import PostTranslation
 
 from .conftest import SPANISH
@@ -191,3 +192,12 @@ async def test_a_reader_out_of_translations_does_not_hold_up_another(app, alice,
     assert fake_translation(other.body, "en") in visible(await text_of(carol_response))
     assert alice_response.status_code in (200, 429)  # 200: she waited for Carol's call, which cost nothing more
     assert len(provider.requests) == 2
+
+
+async def test_an_http_client_only_with_a_translator(app, database_url):
+    """The provider's client is opened when serving starts, and only when a translator is set: no
+    other app opens one (nor its TLS context)."""
+    assert "translate_http" in app.extensions
+    bare = create_app({**TEST_CONFIG, "DATABASE_URL": database_url, "TRANSLATOR": ""})
+    async with bare.test_app():
+        assert "translate_http" not in bare.extensions
