@@ -32,6 +32,7 @@ from microblog.posts import Post
 # this environment: the browser tests' shared server registers dozens of accounts from 127.0.0.1
 # within minutes, far past the per-client limit meant for people (tested in test_lockout.py).
 os.environ.setdefault("REGISTRATIONS_PER_CLIENT", "1000")
+os.environ.setdefault("POST_MAX_CHARS", "140")  # as TEST_CONFIG
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 MARIADB_URL = os.environ.get("TEST_MARIADB_URL")
@@ -71,6 +72,7 @@ TEST_CONFIG = {
     "SESSION_COOKIE_SECURE": False,
     "QUART_AUTH_COOKIE_SECURE": False,
     "POSTS_PER_PAGE": 3,
+    "POST_MAX_CHARS": 140,  # the limit the tests were written for (the default is 500)
     "MAIL_SERVER": "127.0.0.1",
     "MAIL_PORT": 9,  # nothing listens: tests that read mail start their own server
     "SERVER_NAME": None,
