@@ -50,6 +50,7 @@ def from_environment(instance_path: str) -> dict:
         "DEBUG": _bool(env("QUART_DEBUG")),
         "DATABASE_URL": normalise_database_url(env("DATABASE_URL") or default_db),
         "POSTS_PER_PAGE": int(env("POSTS_PER_PAGE") or 25),
+        "POST_MAX_CHARS": int(env("POST_MAX_CHARS") or 500),
         "BASE_URL": (env("BASE_URL") or "").rstrip("/"),
         # Served under a path (https://example.org/microblog/): URL_PREFIX=/microblog, by default
         # the path of BASE_URL. The proxy passes the whole path on (deployment/proxy.py).

@@ -55,3 +55,36 @@ const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 if (zone && !document.cookie.split("; ").includes(`tz=${zone}`)) {
   document.cookie = `tz=${zone}; path=/; max-age=31536000; samesite=lax`;
 }
+
+// The post box's counter: characters left, counted as the server counts them (posts/text.py):
+// grapheme clusters, every web address as data-url-length. Red past the limit (the server then
+// refuses the post and keeps its text: nothing is cut); said to screen readers near the limit.
+const graphemes = new Intl.Segmenter(undefined, {granularity: "grapheme"});
+const graphemeCount = (text) => [...graphemes.segment(text)].length;
+
+function postLength(box) {
+  const text = box.value.trim();
+  let count = 0, end = 0;
+  for (const found of text.matchAll(new RegExp(box.dataset.urlPattern, "g"))) {
+    count += graphemeCount(text.slice(end, found.index)) + Number(box.dataset.urlLength);
+    end = found.index + found[0].length;
+  }
+  return count + graphemeCount(text.slice(end));
+}
+
+function updateCounter(box) {
+  const counter = document.getElementById(`${box.id}-hint`)?.querySelector(".post-counter");
+  if (!counter) return;
+  const left = Number(box.dataset.maxChars) - postLength(box);
+  counter.textContent = counter.dataset.counterText.replace("{n}", left);
+  counter.classList.toggle("text-danger", left < 0);
+  counter.classList.toggle("fw-semibold", left < 0);
+  if ([20, 10, 0, -1].includes(left)) document.getElementById("post-counter-announce").textContent = counter.textContent;
+}
+
+const counted = (root) => root.querySelectorAll?.("textarea[data-max-chars]").forEach(updateCounter);
+document.addEventListener("input", (event) => {
+  if (event.target.matches?.("textarea[data-max-chars]")) updateCounter(event.target);
+});
+document.addEventListener("htmx:after:swap", () => counted(document));  // a refused post's box comes back
+counted(document);

@@ -45,6 +45,7 @@ from microblog.web import App
 # every one it starts (served apps, CLI commands) inherit it.
 os.environ["MICROBLOG_DOTENV"] = os.devnull
 os.environ["QUART_SKIP_DOTENV"] = "1"
+os.environ.setdefault("POST_MAX_CHARS", "140")  # the limit the tests were written for, as TEST_CONFIG
 
 # A throttle a test does not exercise is out of its way: the per-client limits meant for people
 # (every test client is 127.0.0.1; the browser tests' shared server registers dozens of accounts
@@ -174,6 +175,7 @@ TEST_CONFIG = {
     "SESSION_COOKIE_SECURE": False,
     "QUART_AUTH_COOKIE_SECURE": False,
     "POSTS_PER_PAGE": 3,
+    "POST_MAX_CHARS": 140,  # the limit the tests were written for (the default is 500)
     "MAIL_SERVER": "127.0.0.1",
     "MAIL_PORT": 9,  # nothing listens: tests that read mail start their own server
     "SERVER_NAME": None,

@@ -3,19 +3,21 @@ import asyncio
 
 from quart import Quart
 
-from . import cli
+from . import cli, text
 from .cards import post_cards
 from .forms import post_form
 from .language import detect_language_sync
-from .models import POST_MAX, Post
+from .models import Post
 from .routes import bp, get_post, post_list
 
-__all__ = ["POST_MAX", "Post", "get_post", "init_app", "post_cards", "post_list"]
+__all__ = ["Post", "get_post", "init_app", "post_cards", "post_list"]
 
 
 def init_app(app: Quart) -> None:
     app.register_blueprint(bp)
-    app.jinja_env.globals.update(post_form=post_form, post_cards=post_cards)
+    app.jinja_env.globals.update(post_form=post_form, post_cards=post_cards, post_url_pattern=text.URL_PATTERN,
+                                 post_url_length=text.URL_LENGTH)
+    app.jinja_env.filters["linkify"] = text.linkify
     cli.register_cli(app)
 
     @app.before_serving

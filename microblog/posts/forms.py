@@ -1,24 +1,31 @@
 import secrets
 
 from markupsafe import Markup
-from wtforms import HiddenField, TextAreaField
-from wtforms.validators import Length
+from quart import current_app
+from wtforms import HiddenField, TextAreaField, ValidationError
 
 from ..forms import QuartForm, Visible, strip
-from ..i18n import lazy_gettext as _l
+from ..i18n import gettext as _, lazy_gettext as _l
 from ..render_cache import form_partial
 from ..security import csrf_token
-from .models import POST_MAX
+from .text import length
 
 
 def new_submission() -> str:
     return secrets.token_urlsafe(16)
 
 
+def short_enough(form, field) -> None:
+    """At most POST_MAX_CHARS, counted as people count (text.length): too long is refused, with
+    the text kept in the box, never cut."""
+    most = current_app.config["POST_MAX_CHARS"]
+    if length(field.data) > most:
+        raise ValidationError(_("Posts are at most %(max)d characters.", max=most))
+
+
 class PostForm(QuartForm):
     post = TextAreaField(_l("Say something"), filters=[strip], validators=[
-        Visible(message=_l("Please write something first.")),
-        Length(max=POST_MAX, message=_l("Posts are at most %(max)d characters.", max=POST_MAX))])
+        Visible(message=_l("Please write something first.")), short_enough])
     # A new token with every rendered form; sent twice, it makes one post.
     submission = HiddenField(default=new_submission,
                              filters=[lambda value: value[:32] if isinstance(value, str) else value])

@@ -3,7 +3,7 @@ import hashlib
 from datetime import datetime
 from functools import cache, lru_cache
 
-from sqlalchemy import ForeignKey, Index, Select, String, Subquery, delete, func, literal, or_, select
+from sqlalchemy import ForeignKey, Index, Select, String, Subquery, Text, delete, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 from sqlalchemy.orm.attributes import set_committed_value
@@ -14,7 +14,6 @@ from ..db import Base, UTCDateTime, insert_or_ignore, utcnow
 from ..follows.models import followed_ids, followers
 from .language import detect_language
 
-POST_MAX = 140
 
 
 class Post(Base):
@@ -28,7 +27,7 @@ class Post(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    body: Mapped[str] = mapped_column(String(POST_MAX))
+    body: Mapped[str] = mapped_column(Text())  # as long as the form allows (POST_MAX_CHARS); remote posts longer
     timestamp: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
     language: Mapped[str] = mapped_column(String(8), default="")
