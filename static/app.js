@@ -30,6 +30,8 @@ document.addEventListener("htmx:before:swap", (event) => {
   const ctx = event.detail.ctx;
   const failed = ctx.response.status >= 400 && ctx.swap === "none";
   if (failed) event.preventDefault();  // noSwap skips only the main swap, not <hx-partial>/oob parts
+  // A refusal (a 4xx the form shows, or a message here) makes an earlier "done!" stale: one message at a time.
+  if (ctx.response.status >= 400) document.querySelectorAll("#flashes .alert-success").forEach((old) => old.remove());
   say(ctx.sourceElement, failed ? messageOf(ctx) : "");  // else it worked: an old message is stale
   if (ctx.swap.startsWith("delete") && ctx.target?.contains(document.activeElement)) focusAfter(ctx.target);
 });

@@ -231,7 +231,7 @@ async def alice_client(client, alice):
     test itself causes). Modules and folders that want it import it, overriding conftest's."""
     response = await login(client, "alice")
     assert response.status_code == 303
-    assert flashes(await text_of(await client.get(response.headers["Location"]))) == ["Welcome back, alice!"]
+    assert flashes(await text_of(await client.get(response.headers["Location"]))) == ["Welcome, alice!"]  # her first log-in
     return client
 
 

@@ -80,7 +80,9 @@ async def log_in(user: User, remember: bool):
     token = await LoginSession.start(get_session(), user, remember, request.headers.get("User-Agent", ""))
     session.pop(CSRF_FIELD, None)  # a fresh CSRF token for the logged-in session
     login_user(AuthUser(token), remember=remember)
-    await flash(_("Welcome back, %(nickname)s!", nickname=user.nickname), "success")
+    first_time = user.last_seen is None  # never seen logged in: a brand-new account
+    await flash(_("Welcome, %(nickname)s!", nickname=user.nickname) if first_time
+                else _("Welcome back, %(nickname)s!", nickname=user.nickname), "success")
     response = see_other(safe_next(request.args.get("next")) or url_for("posts.index"))
     remember_device(response, user)
     return response

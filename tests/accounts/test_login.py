@@ -54,7 +54,15 @@ async def test_login_wrong_password_and_unknown_nickname_look_the_same(client, a
 async def test_login_nickname_is_case_insensitive(client, alice):
     response = await login(client, "ALICE")
     assert response.status_code == 303
-    assert "Welcome back, alice!" in flashes(await text_of(await client.get("/index")))
+    assert "Welcome, alice!" in flashes(await text_of(await client.get("/index")))
+
+
+async def test_a_first_log_in_says_welcome_the_next_welcome_back(client, alice):
+    assert (await login(client, "alice")).status_code == 303
+    assert flashes(await text_of(await client.get("/index"))) == ["Welcome, alice!"]  # a brand-new account
+    await post(client, "/auth/logout")
+    assert (await login(client, "alice")).status_code == 303
+    assert flashes(await text_of(await client.get("/index")))[-1] == "Welcome back, alice!"
 
 
 async def test_login_missing_fields(client):

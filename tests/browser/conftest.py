@@ -33,6 +33,17 @@ def own_server():
             _servers.remove(running)
 
 
+@pytest.fixture
+def default_server():
+    """A server of the test's own with the site's default settings where the shared one differs
+    (POST_MAX_CHARS: 500, as a new site has it)."""
+    with tempfile.TemporaryDirectory(prefix="microblog-default-server-") as workdir:
+        with live_server(Path(workdir), POST_MAX_CHARS="500") as running:
+            _servers.append(running)
+            yield running
+            _servers.remove(running)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     report = yield

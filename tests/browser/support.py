@@ -122,10 +122,11 @@ def wait_until_answering(url: str, process: subprocess.Popen, log: Path, timeout
 
 
 @contextmanager
-def live_server(workdir: Path):
-    """Migrate a fresh SQLite file and serve the app with Hypercorn on a free loopback port."""
+def live_server(workdir: Path, **settings: str):
+    """Migrate a fresh SQLite file and serve the app with Hypercorn on a free loopback port
+    (`settings`: more environment, e.g. POST_MAX_CHARS="500")."""
     database = workdir / "browser.sqlite"
-    env = server_env(database)
+    env = {**server_env(database), **settings}
     migrate = subprocess.run([sys.executable, "-m", "quart", "--app", "microblog", "db", "upgrade"],
                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     if migrate.returncode != 0:

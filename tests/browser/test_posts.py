@@ -133,6 +133,8 @@ async def test_delete_own_post_without_javascript(new_page):
 
     article = page.locator("#posts article", has_text=doomed)
     await article.get_by_role("button", name="Delete").click()
+    await expect(page.get_by_text("Do you want to delete this post?")).to_be_visible()  # it asks first
+    await page.get_by_role("button", name="Delete", exact=True).click()
 
     await expect(page).to_have_url(re.compile(r"/index$"))
     await expect(page.locator("#flashes")).to_contain_text("Your post has been deleted.")
