@@ -321,7 +321,8 @@ async def test_logged_out_meanwhile_goes_to_the_login_page(new_page, server):
     fan = await sign_up(page, "fan")
     await page.goto(f"/user/{star}")
     await mark_page(page)
-    run_sql(server.database, "UPDATE user SET password_hash = 'changed elsewhere' WHERE nickname = ?", fan)
+    run_sql(server.database, "UPDATE local_user SET password_hash = 'changed elsewhere' "
+                             "WHERE user_id = (SELECT id FROM user WHERE nickname = ?)", fan)
 
     async with page.expect_response(re.compile(rf"/user/{star}/follow$")) as answer:
         await follow_box(page).get_by_role("button", name=f"Follow {star}", exact=True).click()
