@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError, TimeoutError as SQLAlchemyTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
-from . import mariadb, sqlite
+from . import mariadb, postgresql, sqlite
 from .sqlite_writer_queue import queue_writers
 
 log = logging.getLogger("microblog.db")
@@ -103,6 +103,7 @@ def make_engine(url: str, slow_query_seconds: float | None = None, *, busy_timeo
         settings = {name: str(value) for name, value in (
             ("statement_timeout", statement_timeout_ms), ("lock_timeout", lock_timeout_ms)) if value}
         engine = create_async_engine(url, connect_args={"server_settings": settings}, **server_pool, **options)
+        postgresql.configure(engine)
     if slow_query_seconds:
         _log_slow_queries(engine.sync_engine, slow_query_seconds)
     return engine
@@ -257,7 +258,7 @@ async def _close(session: AsyncSession) -> None:
 # PostgreSQL need not load the MariaDB driver).
 DATABASE_ERRORS = (SQLAlchemyError, sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError)
 BUSY_SIGNS = ("database is locked", "statement timeout", "lock timeout", "canceling statement",
-              "queuepool limit", "connection timed out", *mariadb.ERROR_SIGNS_BUSY)
+              "queuepool limit", "connection timed out", *mariadb.ERROR_SIGNS_BUSY, *postgresql.ERROR_SIGNS_BUSY)
 
 
 # A database file that cannot be opened (SQLite); a connection cut under us (asyncpg, in a request
@@ -278,7 +279,8 @@ def unavailability(error: BaseException | None) -> str | None:
         if any(sign in text for sign in BUSY_SIGNS) or isinstance(error, (TimeoutError, SQLAlchemyTimeout)):
             return "busy"
         if isinstance(error, OSError) or getattr(error, "connection_invalidated", False) or any(
-                sign in text for sign in (*UNREACHABLE_SIGNS, *mariadb.ERROR_SIGNS_UNREACHABLE)):
+                sign in text for sign in (*UNREACHABLE_SIGNS, *mariadb.ERROR_SIGNS_UNREACHABLE,
+                                          *postgresql.ERROR_SIGNS_UNREACHABLE)):
             return "unreachable"
         error = error.__cause__ or error.__context__ or getattr(error, "orig", None)
     return None
