@@ -98,8 +98,9 @@ def make_engine(url: str, slow_query_seconds: float | None = None, *, busy_timeo
         # asyncpg prepares every statement, and after five runs PostgreSQL plans it once for all
         # (a generic plan): the timeline has a statement per shape of reader (posts/models.py), so
         # that plan suits everyone who gets it, and planning a timeline each time cost more than
-        # running it (0.7-1 ms of PostgreSQL's CPU a page). No ping per checkout: a connection that
-        # died in the pool fails one request with 503, and the pool then replaces all of its connections.
+        # running it (0.7-1 ms of PostgreSQL's CPU a page). No ping per checkout: a connection whose
+        # server hung up is replaced when taken (postgresql.py); one cut while in use fails its
+        # request with 503, and the pool then replaces all of its connections.
         settings = {name: str(value) for name, value in (
             ("statement_timeout", statement_timeout_ms), ("lock_timeout", lock_timeout_ms)) if value}
         engine = create_async_engine(url, connect_args={"server_settings": settings}, **server_pool, **options)
