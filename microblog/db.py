@@ -7,6 +7,7 @@ the error page instead (errors.py), so nobody sees a success message for somethi
 Callbacks given to `on_commit` run after a successful commit only.
 """
 import asyncio
+import errno
 import logging
 import sqlite3
 import time
@@ -268,13 +269,15 @@ UNREACHABLE_SIGNS = ("unable to open database file", "connection was closed", "c
 
 
 def unavailability(error: BaseException | None) -> str | None:
-    """What passing trouble `error` is — "read-only", "unreachable" or "busy" (locked, timed out,
-    no free connection) — answered 503; None for anything else. Only database errors are read
-    (and OSError/TimeoutError: the database is the only thing a request talks to)."""
+    """What passing trouble `error` is — "disk-full", "read-only", "unreachable" or "busy" (locked,
+    timed out, no free connection) — answered 503; None for anything else. Only database errors are
+    read (and OSError/TimeoutError: the database is the only thing a request talks to)."""
     seen = set()
     while error is not None and id(error) not in seen:
         seen.add(id(error))
         text = str(error).lower() if isinstance(error, DATABASE_ERRORS) else ""
+        if sqlite.disk_full(error) or "disk is full" in text or getattr(error, "errno", None) == errno.ENOSPC:
+            return "disk-full"
         if "readonly" in text or "read-only" in text:
             return "read-only"
         if any(sign in text for sign in BUSY_SIGNS) or isinstance(error, (TimeoutError, SQLAlchemyTimeout)):
