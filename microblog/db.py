@@ -87,8 +87,12 @@ def make_engine(url: str, slow_query_seconds: float | None = None, *, busy_timeo
     server_pool = {"pool_size": pool_size, "max_overflow": pool_size, "pool_timeout": pool_timeout}
     if url.startswith("sqlite"):
         # Statements run on the event loop's thread (sqlite.py); a locked database is waited
-        # for (busy_timeout_ms) in a thread.
-        engine = create_async_engine(url, async_creator=sqlite.connector(url, busy_timeout_ms), **options)
+        # for (busy_timeout_ms) in a thread. `pool_size` connections are kept and any number more
+        # opened for a burst (a file handle each): requests waiting for their turn to write hold
+        # theirs, and a page that only reads must not wait behind them for one (with SQLAlchemy's
+        # 5 + 10, reads stalled while 64 people logged in at once).
+        engine = create_async_engine(url, async_creator=sqlite.connector(url, busy_timeout_ms),
+                                     pool_size=pool_size, max_overflow=-1, **options)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         queue_writers(engine.sync_engine, busy_timeout_ms)
     elif url.startswith("mysql"):
