@@ -56,7 +56,8 @@ class Repeats:
         seen = self._seen.get(key)
         if seen is None or (seen.count == 0 and now - seen.since >= self.interval):
             self._seen[key] = _Seen(since=now)
-            self.logger.log(level, "%s", message)
+            # The text as the message (HideSecrets reads it), and the caller's place, not this one.
+            self.logger.log(level, message, stacklevel=2)
             return
         seen.count, seen.latest, seen.level = seen.count + 1, message, max(seen.level, level)
         seen.topic, seen.what = topic, what
@@ -71,8 +72,8 @@ class Repeats:
                 self._summarise(seen, now)
 
     def _summarise(self, seen: _Seen, now: float) -> None:
-        self.logger.log(seen.level, "%s: %s more %s in the last %.0f s; the latest: %s",
-                        seen.topic, f"{seen.count:,}", seen.what, now - seen.since, seen.latest)
+        self.logger.log(seen.level, f"{seen.topic}: {seen.count:,} more {seen.what} in the last "
+                        f"{now - seen.since:.0f} s; the latest: {seen.latest}", stacklevel=3)
         seen.since, seen.count, seen.level = now, 0, logging.WARNING
 
 

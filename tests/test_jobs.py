@@ -20,7 +20,7 @@ from conftest import TEST_CONFIG, free_port, make_user, post, reset_schema
 from microblog import create_app, jobs
 from microblog.config import normalise_database_url
 from microblog.db import commit, new_session, rollback, utcnow
-from microblog.logs import Repeats
+from microblog.logs import HideSecrets, Repeats
 from microblog.jobs import FAILED, QUEUED, RUNNING, Job, JobRunner, claim, enqueue, retry_delay, run_one
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -380,3 +380,18 @@ def test_repeated_lines_make_at_most_one_summary_a_minute():
                      "search.sync: 60 more failed attempts in the last 60 s; the latest: attempt at 60 s failed: PermissionError",
                      "search.sync: 60 more failed attempts in the last 60 s; the latest: attempt at 120 s failed: PermissionError",
                      "search.sync: 59 more failed attempts in the last 59 s; the latest: attempt at 179 s failed: PermissionError"]
+
+
+def test_a_summed_up_line_hides_reset_tokens(caplog):
+    """Lines logged through Repeats are whole messages, so HideSecrets sees the path in them."""
+    logger = logging.getLogger("microblog.test_repeats")
+    caplog.set_level(logging.INFO, logger="microblog.test_repeats")
+    logger.addFilter(HideSecrets())
+    try:
+        repeats = Repeats(logger, interval=60, clock=lambda: 0.0)
+        for _ in range(2):
+            repeats.log(logging.WARNING, "k", "503 busy", "requests", "503 busy: POST /reset_password/SeCrEt123: boom")
+        repeats.flush(everything=True)
+    finally:
+        logger.filters.clear()
+    assert len(caplog.records) == 2 and "SeCrEt123" not in caplog.text, caplog.text

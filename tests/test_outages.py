@@ -105,6 +105,8 @@ async def test_postgresql_refusing_connections_is_a_503_logged_in_a_line_and_mai
             assert any("not currently accepting connections" in line for line in lines), lines
             await smtp.none_more(1) if smtp.messages else None
             assert len(smtp.messages) <= 1, [m["Subject"] for m in smtp.messages]
+            print(f"\n{len(statuses)} requests while PostgreSQL refused connections: {set(statuses)}, "
+                  f"{len(lines)} log line(s), {len(smtp.messages)} mail(s)")
 
             await admin.exec_driver_sql(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
             assert (await client.get("/index")).status_code == 200
