@@ -5,11 +5,11 @@ a 500, a connection left with a transaction to roll back must never serve anyone
 waiting must not starve the threads that reads and password checks need."""
 import asyncio
 import fcntl
-import logging
 import os
 from collections import Counter
 
-from sqlalchemy import select, text
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from conftest import TEST_CONFIG, TEST_HASHER, login, reset_schema
 from microblog import create_app
@@ -71,7 +71,6 @@ async def test_a_transaction_cancelled_in_the_writer_queue_leaves_its_connection
     engine = make_engine(url, busy_timeout_ms=5000)
     async with engine.begin() as conn:
         await conn.execute(text("CREATE TABLE t (n INTEGER)"))
-    from sqlalchemy.ext.asyncio import async_sessionmaker
     sessions = async_sessionmaker(engine)
 
     async def write(n: int, hold: float) -> None:
