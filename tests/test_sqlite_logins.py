@@ -58,6 +58,7 @@ async def test_a_burst_of_log_ins_with_some_cancelled_has_no_500_and_reads_go_on
         assert set(statuses) <= {303, 200, 422, 429, 503}, statuses
         assert 503 in statuses  # some were cancelled while they waited
 
+        app.config["REQUEST_TIMEOUT"] = 20  # no longer short: whatever the machine's load
         after = await asyncio.gather(*(login(app.test_client(), f"person{n}") for n in range(PEOPLE)))
         assert Counter(r.status_code for r in after) == {303: PEOPLE}
     assert "PendingRollbackError" not in caplog.text
