@@ -108,7 +108,7 @@ def from_environment(instance_path: str) -> dict:
         "DB_STATEMENT_TIMEOUT_MS": int(env("DB_STATEMENT_TIMEOUT_MS") or 5000),  # PostgreSQL
         "DB_LOCK_TIMEOUT_MS": int(env("DB_LOCK_TIMEOUT_MS") or 3000),  # PostgreSQL
         "DB_POOL_TIMEOUT": float(env("DB_POOL_TIMEOUT") or 5),  # seconds to wait for a free connection
-        "DB_POOL_SIZE": int(env("DB_POOL_SIZE") or 10),  # PostgreSQL, MariaDB: kept per worker, as many again in bursts
+        "DB_POOL_SIZE": int(env("DB_POOL_SIZE") or 10),  # kept per worker; in bursts as many again (SQLite: any number)
         # A view still running after this many seconds is cancelled and answered 503.
         "REQUEST_TIMEOUT": float(env("REQUEST_TIMEOUT") or 20),
         # Quart's: a request's body not all received after this many seconds is answered 408 (our

@@ -7,6 +7,7 @@ the error page instead (errors.py), so nobody sees a success message for somethi
 Callbacks given to `on_commit` run after a successful commit only.
 """
 import asyncio
+import errno
 import logging
 import sqlite3
 import time
@@ -24,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError, TimeoutError as SQLAlchemyTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
-from . import mariadb, sqlite
+from . import mariadb, postgresql, sqlite
 from .sqlite_writer_queue import queue_writers
 
 log = logging.getLogger("microblog.db")
@@ -86,8 +87,12 @@ def make_engine(url: str, slow_query_seconds: float | None = None, *, busy_timeo
     server_pool = {"pool_size": pool_size, "max_overflow": pool_size, "pool_timeout": pool_timeout}
     if url.startswith("sqlite"):
         # Statements run on the event loop's thread (sqlite.py); a locked database is waited
-        # for (busy_timeout_ms) in a thread.
-        engine = create_async_engine(url, async_creator=sqlite.connector(url, busy_timeout_ms), **options)
+        # for (busy_timeout_ms) in a thread. `pool_size` connections are kept and any number more
+        # opened for a burst (a file handle each): requests waiting for their turn to write hold
+        # theirs, and a page that only reads must not wait behind them for one (with SQLAlchemy's
+        # 5 + 10, reads stalled while 64 people logged in at once).
+        engine = create_async_engine(url, async_creator=sqlite.connector(url, busy_timeout_ms),
+                                     pool_size=pool_size, max_overflow=-1, **options)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         queue_writers(engine.sync_engine, busy_timeout_ms)
     elif url.startswith("mysql"):
@@ -98,11 +103,13 @@ def make_engine(url: str, slow_query_seconds: float | None = None, *, busy_timeo
         # asyncpg prepares every statement, and after five runs PostgreSQL plans it once for all
         # (a generic plan): the timeline has a statement per shape of reader (posts/models.py), so
         # that plan suits everyone who gets it, and planning a timeline each time cost more than
-        # running it (0.7-1 ms of PostgreSQL's CPU a page). No ping per checkout: a connection that
-        # died in the pool fails one request with 503, and the pool then replaces all of its connections.
+        # running it (0.7-1 ms of PostgreSQL's CPU a page). No ping per checkout: a connection whose
+        # server hung up is replaced when taken (postgresql.py); one cut while in use fails its
+        # request with 503, and the pool then replaces all of its connections.
         settings = {name: str(value) for name, value in (
             ("statement_timeout", statement_timeout_ms), ("lock_timeout", lock_timeout_ms)) if value}
         engine = create_async_engine(url, connect_args={"server_settings": settings}, **server_pool, **options)
+        postgresql.configure(engine)
     if slow_query_seconds:
         _log_slow_queries(engine.sync_engine, slow_query_seconds)
     return engine
@@ -257,7 +264,7 @@ async def _close(session: AsyncSession) -> None:
 # PostgreSQL need not load the MariaDB driver).
 DATABASE_ERRORS = (SQLAlchemyError, sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError)
 BUSY_SIGNS = ("database is locked", "statement timeout", "lock timeout", "canceling statement",
-              "queuepool limit", "connection timed out", *mariadb.ERROR_SIGNS_BUSY)
+              "queuepool limit", "connection timed out", *mariadb.ERROR_SIGNS_BUSY, *postgresql.ERROR_SIGNS_BUSY)
 
 
 # A database file that cannot be opened (SQLite); a connection cut under us (asyncpg, in a request
@@ -266,19 +273,22 @@ UNREACHABLE_SIGNS = ("unable to open database file", "connection was closed", "c
 
 
 def unavailability(error: BaseException | None) -> str | None:
-    """What passing trouble `error` is — "read-only", "unreachable" or "busy" (locked, timed out,
-    no free connection) — answered 503; None for anything else. Only database errors are read
-    (and OSError/TimeoutError: the database is the only thing a request talks to)."""
+    """What passing trouble `error` is — "disk-full", "read-only", "unreachable" or "busy" (locked,
+    timed out, no free connection) — answered 503; None for anything else. Only database errors are
+    read (and OSError/TimeoutError: the database is the only thing a request talks to)."""
     seen = set()
     while error is not None and id(error) not in seen:
         seen.add(id(error))
         text = str(error).lower() if isinstance(error, DATABASE_ERRORS) else ""
+        if sqlite.disk_full(error) or "disk is full" in text or getattr(error, "errno", None) == errno.ENOSPC:
+            return "disk-full"
         if "readonly" in text or "read-only" in text:
             return "read-only"
         if any(sign in text for sign in BUSY_SIGNS) or isinstance(error, (TimeoutError, SQLAlchemyTimeout)):
             return "busy"
         if isinstance(error, OSError) or getattr(error, "connection_invalidated", False) or any(
-                sign in text for sign in (*UNREACHABLE_SIGNS, *mariadb.ERROR_SIGNS_UNREACHABLE)):
+                sign in text for sign in (*UNREACHABLE_SIGNS, *mariadb.ERROR_SIGNS_UNREACHABLE,
+                                          *postgresql.ERROR_SIGNS_UNREACHABLE)):
             return "unreachable"
         error = error.__cause__ or error.__context__ or getattr(error, "orig", None)
     return None

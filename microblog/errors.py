@@ -66,6 +66,10 @@ def init_app(app: Quart) -> None:
             except Exception:  # the database itself may be what failed
                 app.logger.warning("could not reload the user for the error page", exc_info=True)
                 g.user = None
+        if trouble == "disk-full":
+            return await _unavailable(_("The server's disk is full"), _(
+                "The server's disk is full: you can read, but nothing can be saved until space is freed. "
+                "Please try again later."))
         if trouble == "read-only":
             return await _unavailable(_("The site is read-only for now"), _(
                 "You can read, but nothing can be saved at the moment. Please try again later."))

@@ -2,6 +2,8 @@
 import logging
 import re
 import sys
+import time
+from dataclasses import dataclass
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
@@ -25,6 +27,54 @@ class HideSecrets(logging.Filter):
         elif isinstance(record.msg, str):
             record.msg = SECRET_IN_PATH.sub(r"\1…", record.msg)
         return True
+
+
+@dataclass
+class _Seen:
+    since: float  # when its window started
+    count: int = 0  # lines held back in this window
+    latest: str = ""
+    level: int = logging.WARNING
+    topic: str = ""
+    what: str = ""
+
+
+class Repeats:
+    """Lines that repeat (the same failure, over and over while it lasts) logged once, then
+    counted: at most one summary line per key every `interval` seconds, saying how many were held
+    back and the latest of them. A site owner must see that something keeps failing and how
+    often, not drown in thousands of identical lines a minute."""
+
+    def __init__(self, logger: logging.Logger, interval: float = 60, clock=time.monotonic):
+        self.logger, self.interval, self.clock = logger, interval, clock
+        self._seen: dict = {}
+
+    def log(self, level: int, key, topic: str, what: str, message: str) -> None:
+        """Log `message`, or count it with the others of `key` (`topic`: what the summary says
+        it is about, `what`: what is counted, e.g. "failed attempts")."""
+        now = self.clock()
+        seen = self._seen.get(key)
+        if seen is None or (seen.count == 0 and now - seen.since >= self.interval):
+            self._seen[key] = _Seen(since=now)
+            # The text as the message (HideSecrets reads it), and the caller's place, not this one.
+            self.logger.log(level, message, stacklevel=2)
+            return
+        seen.count, seen.latest, seen.level = seen.count + 1, message, max(seen.level, level)
+        seen.topic, seen.what = topic, what
+        if now - seen.since >= self.interval:
+            self._summarise(seen, now)
+
+    def flush(self, everything: bool = False) -> None:
+        """Summarise the lines held back in windows that have ended (all of them: when stopping)."""
+        now = self.clock()
+        for seen in self._seen.values():
+            if seen.count and (everything or now - seen.since >= self.interval):
+                self._summarise(seen, now)
+
+    def _summarise(self, seen: _Seen, now: float) -> None:
+        self.logger.log(seen.level, f"{seen.topic}: {seen.count:,} more {seen.what} in the last "
+                        f"{now - seen.since:.0f} s; the latest: {seen.latest}", stacklevel=3)
+        seen.since, seen.count, seen.level = now, 0, logging.WARNING
 
 
 def hide_secrets_in_access_log() -> None:

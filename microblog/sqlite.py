@@ -9,11 +9,23 @@ them unchanged (`async_creator`): its driver-level connection is this one.
 The one thing that would stall every request is waiting for a lock. So SQLite's own busy timeout
 is 0 here: a statement that finds the database locked (a writer outside the app's queue, see
 sqlite_writer_queue.py) is run again in a thread with the real timeout, and only that request waits.
+
+A full disk: the write fails (a 503, db.py), and once it is rolled back the WAL is checkpointed
+and truncated to nothing. Otherwise the WAL keeps its size, and when space is freed it grows into
+it before the database file can (a checkpoint must grow that first), and writes fail until every
+connection is closed: a restart. The log says how much room is left and what to do.
 """
 import asyncio
+import logging
+import os
 import sqlite3
 from collections.abc import Callable
 from typing import Any
+
+from .logs import Repeats
+
+log = logging.getLogger("microblog.db")
+disk_log = Repeats(log)  # one line, then a line a minute, while the disk stays full
 
 from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.engine import make_url
@@ -34,6 +46,18 @@ def _locked(error: sqlite3.OperationalError) -> bool:
     return getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY or "locked" in str(error)
 
 
+def disk_full(error: BaseException) -> bool:
+    return isinstance(error, sqlite3.Error) and getattr(error, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_FULL
+
+
+def _free_bytes(path: str) -> int | None:
+    try:
+        stat = os.statvfs(os.path.dirname(os.path.abspath(path)))
+    except OSError:
+        return None
+    return stat.f_bavail * stat.f_frsize
+
+
 class Connection:
     """What SQLAlchemy's aiosqlite dialect uses of an aiosqlite connection, run inline."""
 
@@ -41,12 +65,14 @@ class Connection:
         self._conn = self._connection = connection
         self.busy_seconds = busy_seconds
         self._tx = _Inline()  # the dialect sets isolation_level through aiosqlite's queue
+        self.disk_full = False  # a write failed for want of space: make room once rolled back
 
     async def run(self, function: Callable, *args) -> Any:
         """`function(*args)` now; if the database is locked, again in a thread, waiting for it."""
         try:
             return function(*args)
         except sqlite3.OperationalError as error:
+            self.disk_full = self.disk_full or disk_full(error)
             if not _locked(error) or self.busy_seconds <= 0:
                 raise
         waiting = asyncio.ensure_future(asyncio.to_thread(self._waiting, function, *args))
@@ -78,6 +104,24 @@ class Connection:
 
     async def rollback(self) -> None:
         self._conn.rollback()
+        if self.disk_full:
+            self.disk_full = False
+            self._truncate_wal()
+
+    def _truncate_wal(self) -> None:
+        """After a write failed on a full disk: the WAL's content into the database, and the WAL
+        emptied (busy, not waited for, if others are reading or writing: the next failure tries again)."""
+        path = next((file for _seq, name, file in self._conn.execute("PRAGMA database_list") if name == "main"), "")
+        try:
+            busy, _frames, _done = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            outcome = "the WAL could not be emptied now (in use)" if busy else "the WAL was emptied"
+        except sqlite3.Error as error:
+            outcome = f"the WAL could not be emptied ({error})"
+        free = _free_bytes(path)
+        disk_log.log(logging.ERROR, ("disk full", path), "the disk is full", "failed writes", (
+            f"the disk holding {path} is full ({'unknown' if free is None else f'{free:,} bytes'} free): "
+            f"nothing can be saved, {outcome}. Free space on that disk (the database grows as posts are "
+            "written): the site saves again without a restart."))
 
     async def close(self) -> None:
         self._conn.close()

@@ -7,12 +7,17 @@ joins a queue before its first write and leaves it when it ends: first a queue o
 tasks (an asyncio lock, first come first served), then, for the head of that queue, a lock on a
 file beside the database shared with the other workers (the kernel wakes a waiter at once). The
 busy handler is left for writers that do not take part (a `sqlite3` shell, a backup).
+
+Waiting for the file lock blocks a thread: one of the queue's own, not of the pool that reads,
+password checks and language detection share. A waiter that timed out leaves its thread blocked
+until the lock comes (then let go at once); in the shared pool, a few of those starved everyone.
 """
 import asyncio
 import fcntl
 import os
 import sqlite3
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -30,6 +35,7 @@ class WriterQueue:
         self.fd: int | None = None
         self.task: asyncio.Task | None = None
         self.connections = 0
+        self.waiter = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer-queue")  # for the file lock
 
     async def enter(self) -> None:
         """Wait for this process's earlier writers, then for the other processes'."""
@@ -69,7 +75,7 @@ class WriterQueue:
                     state["held"] = True
 
         try:
-            await asyncio.to_thread(take)
+            await asyncio.get_running_loop().run_in_executor(self.waiter, take)
         except asyncio.CancelledError:  # timed out: whatever the thread gets later, it gives back
             with guard:
                 state["abandoned"] = True
@@ -101,9 +107,16 @@ def queue_writers(engine: Engine, wait_ms: int) -> None:
                 queue.task = None
                 queue.leave()
 
+    def _ended(conn) -> None:
+        # A connection invalidated mid-transaction (its task cancelled while it waited or wrote)
+        # left the queue when it was invalidated, below; reading its info now would raise
+        # PendingRollbackError and fail the session's close (a 500 for the request).
+        if not conn.invalidated:
+            _leave(conn.info)
+
     # Leaving at COMMIT lets the next writer's first statement overlap the commit (SQLite holds it
     # back for the milliseconds that takes). However a transaction ends, the queue moves on.
     for name in ("commit", "rollback"):
-        event.listen(engine, name, lambda conn: _leave(conn.info))
+        event.listen(engine, name, _ended)
     for name in ("checkin", "invalidate"):
         event.listen(engine, name, lambda dbapi_connection, record, *_: record is not None and _leave(record.info))

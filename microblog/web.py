@@ -2,12 +2,14 @@
 action or the refusal of one, redirects. (Parts of pages kept rendered: render_cache.py.)"""
 import asyncio
 import inspect
+import logging
 from urllib.parse import urlsplit
 
 from quart import (Quart, Response, current_app, flash, has_request_context, make_response, redirect,
                    render_template, request, url_for)
 
 from .db import first_line, unavailability
+from .logs import Repeats
 from .security import safe_next
 
 
@@ -40,13 +42,25 @@ class App(Quart):
 
     def log_exception(self, exception_info) -> None:
         """Passing trouble (a locked or unreachable database, a timeout: answered 503) is one
-        line in the log, not a traceback per request while it lasts; anything else in full."""
+        line in the log, not a traceback per request while it lasts (2,643 in 12 s when PostgreSQL
+        refused connections): the first of a kind, then a line a minute counting the others.
+        Anything else in full."""
         error = exception_info[1]
         trouble = unavailability(error)
         if trouble is None:
             return super().log_exception(exception_info)
         where = f"{request.method} {request.path}" if has_request_context() else "outside a request"
-        self.logger.warning("503 %s: %s: %s: %s", trouble, where, type(error).__name__, first_line(error))
+        self.passing_trouble.log(logging.WARNING, (trouble, type(error).__name__), f"503 {trouble}",
+                                 "requests answered 503",
+                                 f"503 {trouble}: {where}: {type(error).__name__}: {first_line(error)}")
+
+    @property
+    def passing_trouble(self) -> Repeats:
+        return self.extensions.setdefault("passing_trouble", Repeats(self.logger))
+
+    async def process_response(self, response, request_context=None):
+        self.passing_trouble.flush()  # the count of a trouble that has passed is not left unsaid
+        return await super().process_response(response, request_context)
 
 
 def is_htmx() -> bool:

@@ -2,6 +2,7 @@
 many runners compete, retried after a runner dies, backed off, then failed; and the reset mail
 that survives a restart while the SMTP server is down."""
 import asyncio
+import logging
 import os
 import signal
 import socket
@@ -331,3 +332,27 @@ async def test_a_runner_that_cannot_reach_the_database_says_so_in_one_line_and_g
     assert len(claims) >= 2  # it went on trying
     assert all(record.levelname == "WARNING" and record.exc_info is None and "unreachable" in record.getMessage()
                for record in claims)
+
+
+async def test_many_failures_of_one_kind_are_summed_up_in_the_log(quiet_app, caplog):
+    """100 attempts failing alike (the search index read-only, say) are not 100 warnings: the first
+    is logged, the rest counted in a summary line (at most one per kind and error a minute)."""
+    quiet_app.config["JOBS_RETRY_SECONDS"] = 3600
+    async with quiet_app.app_context():
+        async with new_session() as db:
+            for n in range(100):
+                enqueue(db, "test.record", {"fail": True, "n": n})
+            await commit(db)
+    caplog.set_level(logging.INFO, logger="microblog.jobs")
+    runner = JobRunner(quiet_app)
+    runner.start()
+
+    async def all_tried():
+        return all(job.attempts == 1 and job.state == QUEUED for job in await all_jobs(quiet_app))
+    await wait_until(all_tried, timeout=120, what="100 failed attempts")
+    await runner.stop(timeout=10)
+    lines = [r.getMessage() for r in caplog.records if r.name == "microblog.jobs"]
+    assert 1 <= len(lines) <= 3, lines
+    assert "(test.record) attempt 1 failed" in lines[0] and "RuntimeError: asked to fail" in lines[0]
+    assert any("test.record: 99 more failed attempts in the last" in line
+               and "RuntimeError: asked to fail" in line for line in lines), lines

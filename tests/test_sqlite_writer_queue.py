@@ -1,8 +1,12 @@
 """SQLite writers take turns (microblog/sqlite_writer_queue.py): in the order they came within a
 worker, and with the other workers through a lock file, so that none polls past the busy timeout."""
 import asyncio
+import fcntl
+import os
 
+import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from microblog.db import make_engine
 
@@ -50,4 +54,29 @@ async def test_a_writer_that_waited_too_long_is_refused_and_the_queue_moves_on(t
     assert await write(3, 0) == "stored"
     async with engine.connect() as conn:
         assert list(await conn.scalars(text("SELECT n FROM t ORDER BY n"))) == [1, 3]
+    await engine.dispose()
+
+
+async def test_writers_that_gave_up_waiting_leave_the_shared_threads_free(tmp_path):
+    """Another process keeps its turn to write: each writer here gives up after its busy timeout,
+    its wait for the lock file still blocking a thread. Those threads are the queue's own: the
+    pool that password checks and language detection use (asyncio.to_thread) stays free."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'writers.sqlite'}"
+    engine = make_engine(url, busy_timeout_ms=100)
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE t (n INTEGER)"))
+    other_process = os.open(tmp_path / "writers.sqlite.writer", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(other_process, fcntl.LOCK_EX)
+    try:
+        shared_threads = min(32, (os.cpu_count() or 1) + 4)  # asyncio's default pool
+        for n in range(shared_threads + 2):
+            with pytest.raises(OperationalError, match="other writers were ahead"):
+                async with engine.begin() as conn:
+                    await conn.execute(text("INSERT INTO t VALUES (:n)"), {"n": n})
+        assert await asyncio.wait_for(asyncio.to_thread(sum, [1, 2]), 10) == 3
+    finally:
+        fcntl.flock(other_process, fcntl.LOCK_UN)
+        os.close(other_process)
+    async with engine.begin() as conn:
+        await conn.execute(text("INSERT INTO t VALUES (99)"))
     await engine.dispose()

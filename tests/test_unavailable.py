@@ -156,7 +156,7 @@ async def test_no_free_connection_is_a_503_for_pages_and_for_log_ins(database_ur
     answer 503 "busy" with Retry-After, not a 500; so does a log-in that got a connection but whose
     throttle (a separate transaction) finds none; once connections are free again all works."""
     if database_url.startswith("sqlite"):
-        pytest.skip("SQLite opens a connection per session: there is no pool to run out of")
+        pytest.skip("SQLite opens as many connections as a burst needs: there is no pool limit to run out of")
     await reset_schema(database_url)
     app = create_app({**config(database_url), "DB_POOL_SIZE": 1, "DB_POOL_TIMEOUT": 0.3})
     async with app.test_app():

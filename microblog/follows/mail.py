@@ -75,4 +75,5 @@ async def _send_new_follower_mail(job: jobs.Job) -> None:
         else:
             await send(await render_new_follower_mail(follower, followed, job_message_id(job)))
             return
-    log.info("new-follower mail %d->%d not sent: %s", follower_id, followed_id, reason)
+    # An ordinary race (unfollowed before the mail went out): of interest when debugging only.
+    log.debug("new-follower mail %d->%d not sent: %s", follower_id, followed_id, reason)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from .. import db as database
 from ..db import utcnow
+from ..logs import Repeats
 from .model import DONE, FAILED, HANDLERS, QUEUED, RUNNING, Final, Job, Policy, RetryAfter, policy
 
 log = logging.getLogger("microblog.jobs")
@@ -99,10 +100,16 @@ async def run(app: Quart, job: Job) -> None:
             await database.commit(session)
         except Exception as error:
             await database.discard_request_session()
-            await _failed(config, rules, job, error)
+            await _failed(config, rules, job, error, repeats(app))
 
 
-async def _failed(config: dict, rules: Policy, job: Job, error: Exception) -> None:
+def repeats(app: Quart) -> Repeats:
+    """This app's summary of repeated failures: a kind failing the same way over and over (its
+    index read-only: 1,550 attempts a minute) is one line, then one a minute counting them."""
+    return app.extensions.setdefault("job_failures", Repeats(log))
+
+
+async def _failed(config: dict, rules: Policy, job: Job, error: Exception, repeated: Repeats) -> None:
     description = f"{type(error).__name__}: {error}"[:2000]
     async with database.separate_transaction() as db:
         if isinstance(error, Final):
@@ -119,8 +126,9 @@ async def _failed(config: dict, rules: Policy, job: Job, error: Exception) -> No
                 delay = max(delay, error.seconds)
             await _record(db, job, state=QUEUED, last_error=description,
                           run_after=utcnow() + timedelta(seconds=delay))
-            log.warning("job %d (%s) attempt %d failed, next try in %.0f s: %s",
-                        job.id, job.kind, job.attempts, delay, description)
+            repeated.log(logging.WARNING, (job.kind, type(error).__name__), job.kind, "failed attempts",
+                         f"job {job.id} ({job.kind}) attempt {job.attempts} failed, next try in {delay:.0f} s: "
+                         f"{description}")
 
 
 async def purge(config: dict) -> int:
@@ -180,6 +188,7 @@ class JobRunner:
         while not self._stopping:
             self._wake.clear()
             await self._fill()
+            repeats(self.app).flush()
             if loop.time() >= self._next_purge and not self._stopping:
                 self._next_purge = loop.time() + PURGE_EVERY
                 try:
@@ -234,3 +243,4 @@ class JobRunner:
                 await asyncio.gather(*cut_short, return_exceptions=True)
                 log.warning("the job runner was stopped mid-job; %d job(s) will be retried after their lease",
                             len(cut_short))
+        repeats(self.app).flush(everything=True)

@@ -83,13 +83,16 @@ class ErrorReport:
     def of_request(cls, error: BaseException) -> "ErrorReport":
         """What is worth telling of `error` and the request it broke (called while it is handled)."""
         key, where = fingerprint(error)
+        trouble = database.unavailability(error)
+        if trouble is not None:  # one outage fails every page, each in its place: one report for it
+            key = hashlib.sha256(f"database {trouble}".encode()).hexdigest()[:40]
         secrets = _secrets_in_url()
         path = _hide_secrets(request.path, secrets) + ("?…" if request.query_string else "")
         first_line = f"{type(error).__name__}: {error}".splitlines()[0]
         return cls(key=key, error=_hide_secrets(first_line, secrets)[:500], where=where,
                    route=f"{request.method} {path}", endpoint=request.endpoint or "-", user_id=_user_id(),
                    traceback=_hide_secrets("".join(traceback.format_exception(error)), secrets),
-                   trouble=database.unavailability(error), when=f"{utcnow():%Y-%m-%d %H:%M:%S} UTC",
+                   trouble=trouble, when=f"{utcnow():%Y-%m-%d %H:%M:%S} UTC",
                    host=f"{socket.gethostname()} (process {os.getpid()})")
 
     def text(self, held_back: int, interval: float, sent_directly: bool = False) -> str:
