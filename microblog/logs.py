@@ -83,23 +83,38 @@ def hide_secrets_in_access_log() -> None:
         access_log.addFilter(HideSecrets())
 
 
-def configure(config, instance_path: str, names: tuple[str, ...] = ("microblog",)) -> None:
+TERMINAL_FORMAT = "%(asctime)s %(levelname)s %(message)s"
+
+
+def configure(config, instance_path: str, names: tuple[str, ...] = ("microblog",), terminal=None) -> None:
     """INFO and above of the `names` loggers to stdout (LOG_TO_STDOUT) or to a rotating file in
-    the instance folder: for the app, and for the serving supervisor, which has no app."""
+    the instance folder: for the app, and for the serving supervisor, which has no app. Someone
+    who started the site in a terminal (the README's run command) sees the lines there too,
+    shorter: a mail that cannot leave is said where they look."""
+    handlers: list[logging.Handler] = []
     if config["LOG_TO_STDOUT"]:
-        handler: logging.Handler = logging.StreamHandler(sys.stdout)
+        handlers.append(_handler(logging.StreamHandler(sys.stdout), FORMAT))
     else:
         log_dir = Path(instance_path) / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
-        handler = RotatingFileHandler(log_dir / "microblog.log", maxBytes=1_000_000, backupCount=10)
-    handler.setFormatter(logging.Formatter(FORMAT))
-    handler.setLevel(logging.INFO)
-    handler.addFilter(HideSecrets())
+        handlers.append(_handler(RotatingFileHandler(log_dir / "microblog.log", maxBytes=1_000_000,
+                                                     backupCount=10), FORMAT))
+        terminal = terminal or sys.stderr
+        if terminal.isatty():
+            handlers.append(_handler(logging.StreamHandler(terminal), TERMINAL_FORMAT))
     for name in names:
         logger = logging.getLogger(name)
-        if not any(type(h) is type(handler) for h in logger.handlers):
-            logger.addHandler(handler)
+        for handler in handlers:
+            if not any(type(h) is type(handler) for h in logger.handlers):
+                logger.addHandler(handler)
         logger.setLevel(logging.INFO)
+
+
+def _handler(handler: logging.Handler, format: str) -> logging.Handler:
+    handler.setFormatter(logging.Formatter(format))
+    handler.setLevel(logging.INFO)
+    handler.addFilter(HideSecrets())
+    return handler
 
 
 def init_app(app: Quart) -> None:

@@ -41,3 +41,33 @@ def test_a_summed_up_line_hides_reset_tokens(caplog):
     finally:
         logger.filters.clear()
     assert len(caplog.records) == 2 and "SeCrEt123" not in caplog.text, caplog.text
+
+
+def test_a_site_started_in_a_terminal_shows_its_log_lines_there(tmp_path):
+    """The README's run command: the log file, and the same lines (shorter) in the terminal."""
+    import io
+    import logging
+
+    from microblog import logs
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal, name = Terminal(), "microblog.terminal-test"
+    logs.configure({"LOG_TO_STDOUT": False}, str(tmp_path), (name,), terminal=terminal)
+    logger = logging.getLogger(name)
+    try:
+        logger.warning("job 3 (mail.send) attempt 1 failed: connection refused at /reset_password/secret-token")
+        assert "WARNING job 3 (mail.send) attempt 1 failed: connection refused" in terminal.getvalue()
+        assert "secret-token" not in terminal.getvalue()
+        assert "attempt 1 failed" in (tmp_path / "logs" / "microblog.log").read_text()
+        not_a_terminal = io.StringIO()
+        logs.configure({"LOG_TO_STDOUT": False}, str(tmp_path), ("microblog.no-terminal-test",), terminal=not_a_terminal)
+        logging.getLogger("microblog.no-terminal-test").warning("only in the file")
+        assert not_a_terminal.getvalue() == ""
+    finally:
+        for logger_name in (name, "microblog.no-terminal-test"):
+            for handler in logging.getLogger(logger_name).handlers[:]:
+                logging.getLogger(logger_name).removeHandler(handler)
+                handler.close()

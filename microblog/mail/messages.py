@@ -127,7 +127,8 @@ def describe_failure(error: BaseException, config: dict) -> str:
         return f"authentication impossible: the mail server at {server} offers no log-in on this " \
                f"connection ({error}); MAIL_USERNAME is set"
     if isinstance(error, ConnectionRefusedError) or isinstance(cause, ConnectionRefusedError):
-        return f"connection refused: nothing accepts mail at {server} (check MAIL_SERVER and MAIL_PORT)"
+        return f"connection refused: nothing accepts mail at {server} (check MAIL_SERVER and MAIL_PORT; " \
+               f"to try the site without a mail server, MAIL_SUPPRESS_SEND=1 writes mail into the log)"
     if isinstance(error, (TimeoutError, aiosmtplib.SMTPTimeoutError)):
         return f"unreachable: no answer from {server} within {config.get('MAIL_TIMEOUT', 30):g} s"
     if isinstance(error, aiosmtplib.SMTPServerDisconnected):

@@ -5,7 +5,7 @@ from quart import current_app
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .. import jobs
-from .messages import MailNotSent, MailRefused, build_message, deliver, mail_domain, new_message_id
+from .messages import MailNotSent, MailRefused, build_message, deliver, describe_failure, mail_domain, new_message_id
 
 SEND = "mail.send"
 
@@ -28,7 +28,8 @@ async def send(message) -> None:
         await deliver(current_app.config, message)
     except (aiosmtplib.SMTPException, OSError) as error:
         failure = MailRefused if refused_for_good(error) else MailNotSent
-        raise failure(f"sending {message['Subject']!r} to {message['To']} failed: {error}") from error
+        reason = describe_failure(error, current_app.config)
+        raise failure(f"sending {message['Subject']!r} to {message['To']} failed: {reason}") from error
 
 
 def job_message_id(job: jobs.Job) -> str:

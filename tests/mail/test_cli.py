@@ -49,7 +49,8 @@ def test_connection_refused():
     result = run_mail_test(MAIL_PORT=port)
     assert result.exit_code == 1
     assert result.output.startswith(f"Not sent: connection refused: nothing accepts mail at 127.0.0.1:{port} "
-                                    "(check MAIL_SERVER and MAIL_PORT).\n")
+                                    "(check MAIL_SERVER and MAIL_PORT; to try the site without a mail server, "
+                                    "MAIL_SUPPRESS_SEND=1 writes mail into the log).\n")
 
 
 def test_connection_refused_real_process_exit_status():
