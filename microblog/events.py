@@ -26,7 +26,7 @@ Every event, who sends it and who listens ("what happens when"):
 
 And what is shown under each post card is asked of the features that register it:
 
-  post_card_variants()  a question, not a happening: each listener answers a function of a post
+  post_card_keys()  a question, not a happening: each listener answers a function of a post
       giving something hashable that its part of the card depends on for this reader (a kept card
       is keyed by it); asked once per page by posts.cards.post_cards
       heard by  translate.offers_to_reader: whether "Translate" is offered
@@ -68,7 +68,7 @@ class Event:
                 await result
 
     def ask(self) -> list[Any]:
-        """Each listener's answer, called with nothing (a question, e.g. `post_card_variants`)."""
+        """Each listener's answer, called with nothing (a question, e.g. `post_card_keys`)."""
         return [listener() for listener in self.listeners]
 
     def __repr__(self) -> str:
@@ -80,6 +80,6 @@ post_deleted = Event("post-deleted")
 followed = Event("followed")
 unfollowed = Event("unfollowed")
 profile_updated = Event("profile-updated")
-post_card_variants = Event("post-card-variants")
+post_card_keys = Event("post-card-keys")
 
-ALL = (post_published, post_deleted, followed, unfollowed, profile_updated, post_card_variants)
+ALL = (post_published, post_deleted, followed, unfollowed, profile_updated, post_card_keys)

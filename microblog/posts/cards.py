@@ -2,13 +2,13 @@
 the template once per post on every request.
 
 A kept card is the template's own output with the two things that change from one reader or one
-minute to the next cut out: the relative time ("3 minutes ago") and the session's CSRF token.
-Everything else it shows is in its key: the post (posts never change; ids are never reused), its
-author's nickname, display name and e-mail (the avatar), the reader's language and time zone (the exact time in
-the title), the site's address prefix, whether the reader may delete it, and what other features
-add under a post for this reader (`events.post_card_variants`: translate's "Translate" offer). So every worker
-keeps its own cards and they never disagree; a change of nickname is a new key, the old card ages
-out.
+minute to the next cut out: the relative time ("3 minutes ago") and the session's CSRF token (in
+what other features add, e.g. translate's no-JS form). Everything else it shows is in its key:
+the post (posts never change; ids are never reused), its author's nickname, display name and
+e-mail (the avatar), the reader's language and time zone (the exact time in the title), the
+site's address prefix, whether the reader may delete it, and what other features add under a
+post for this reader (`events.post_card_keys`: translate's "Translate" offer). So every worker
+keeps its own cards and they never disagree; a renamed author is a new key, the old card ages out.
 """
 from markupsafe import Markup, escape
 from quart import current_app, g, request
@@ -24,13 +24,13 @@ async def post_cards(posts) -> Markup:
     """`posts` (authors loaded) as `posts/_post.html` renders each for this reader."""
     reader, user, token = clock(), g.get("user"), csrf_token()
     reader_key = (str(reader.locale), reader.zone_name, request.root_path)
-    variants = events.post_card_variants.ask()
+    keys = events.post_card_keys.ask()
     kept = current_app.extensions.setdefault("post_cards", {})  # each app its own (tests make many)
     cards = []
     for post in posts:
         author = post.author
         key = (post.id, author.nickname, author.display_name, author.email, reader_key, post.deletable_by(user),
-               *(variant(post) for variant in variants))
+               *(key_of(post) for key_of in keys))
         when = str(escape(reader.relative(post.timestamp)))
         parts = kept.get(key)
         if parts is None:

@@ -36,7 +36,7 @@ def init_app(app: Quart) -> None:
         app.extensions["translator"] = service
     app.register_blueprint(bp)
     app.jinja_env.globals["translation_offered"] = offered_to_reader
-    events.post_card_variants.connect(offers_to_reader)
+    events.post_card_keys.connect(offers_to_reader)
     add_partial(app, "post.under", "translate/_post_translation.html")
     if service is None:
         return  # nothing to call: no HTTP client (its TLS context alone costs ~28 ms a start)
