@@ -161,6 +161,17 @@ async def close_engine(app: Quart) -> None:
         await engine.dispose()
 
 
+@asynccontextmanager
+async def command_context(app: Quart) -> AsyncIterator[None]:
+    """For a command (`quart …`), outside any request: the app's engine, and its app context."""
+    await open_engine(app)
+    try:
+        async with app.app_context():
+            yield
+    finally:
+        await close_engine(app)
+
+
 def new_session() -> AsyncSession:
     """A session that is not the request's (the job runner, a CLI command, a test)."""
     return current_app.extensions["db_sessionmaker"]()

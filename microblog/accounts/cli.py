@@ -17,13 +17,9 @@ def register_cli(app: Quart) -> None:
     app.cli.add_command(users)
 
     async def in_session(work):
-        await database.open_engine(app)
-        try:
-            async with app.app_context():
-                async with database.new_session() as db:
-                    return await work(db)
-        finally:
-            await database.close_engine(app)
+        async with database.command_context(app):
+            async with database.new_session() as db:
+                return await work(db)
 
     @users.command("list", help="Every account here: nickname, e-mail, last seen.")
     def list_users():

@@ -45,12 +45,8 @@ def init_app(app: Quart) -> None:
     app.cli.add_command(jobs)
 
     async def with_database(work):
-        await database.open_engine(app)
-        try:
-            async with app.app_context():
-                return await work()
-        finally:
-            await database.close_engine(app)
+        async with database.command_context(app):
+            return await work()
 
     @jobs.command(help="Run jobs in this process until interrupted (beside or instead of the web workers).")
     def run():

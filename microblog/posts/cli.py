@@ -50,15 +50,11 @@ def register_cli(app: Quart) -> None:
     @click.option("--all", "redo_all", is_flag=True, help="Detect every post's language again.")
     def detect_languages_command(redo_all):
         async def run():
-            await database.open_engine(app)
-            try:
-                async with app.app_context():
-                    async with database.new_session() as session:
-                        total = await posts_to_detect(session, redo_all)
-                    with click.progressbar(length=total, label="Detecting languages") as bar:
-                        return await detect_languages(redo_all, bar.update)
-            finally:
-                await database.close_engine(app)
+            async with database.command_context(app):
+                async with database.new_session() as session:
+                    total = await posts_to_detect(session, redo_all)
+                with click.progressbar(length=total, label="Detecting languages") as bar:
+                    return await detect_languages(redo_all, bar.update)
 
         seen, found = asyncio.run(run())
         click.echo(f"{seen} post(s) looked at, a language found for {found}; "

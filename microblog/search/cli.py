@@ -18,18 +18,14 @@ def register_cli(app: Quart) -> None:
     @search.command(help="Rebuild the search index from the database (with a progress bar).")
     def reindex():
         async def rebuild():
-            await database.open_engine(app)
-            try:
-                async with app.app_context():
-                    async with database.new_session() as db:
-                        total = await db.scalar(select(func.count()).select_from(Post))
-                        started = time.monotonic()
-                        with click.progressbar(length=total, label=f"indexing {total} posts") as bar:
-                            await backend().rebuild(db, total, bar.update)
-                        await db.commit()
-                        return total, time.monotonic() - started
-            finally:
-                await database.close_engine(app)
+            async with database.command_context(app):
+                async with database.new_session() as db:
+                    total = await db.scalar(select(func.count()).select_from(Post))
+                    started = time.monotonic()
+                    with click.progressbar(length=total, label=f"indexing {total} posts") as bar:
+                        await backend().rebuild(db, total, bar.update)
+                    await db.commit()
+                    return total, time.monotonic() - started
         total, seconds = asyncio.run(rebuild())
         click.echo(f"{total} posts indexed by {backend_name(app)} in {seconds:.1f} s")
 
