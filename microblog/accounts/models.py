@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, Index, Select, String, bindparam, delete, fun
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import instance_dict, set_committed_value
 
 from .. import events
 from ..db import Base, UTCDateTime, insert_or_ignore, savepoint, utcnow
@@ -30,9 +30,11 @@ class AccountConflict(Exception):
 
 
 def _local(name: str) -> property:
-    """A field of the user's local part, as if it were the user's own."""
+    """A field of the user's local part, as if it were the user's own: None for someone from
+    elsewhere, and where the query left the local part out (post cards without Gravatars)."""
     def read(user: "User"):
-        return getattr(user.local, name) if user.local is not None else None
+        local = instance_dict(user).get("local")
+        return getattr(local, name) if local is not None else None
 
     def write(user: "User", value) -> None:
         if user.local is None:

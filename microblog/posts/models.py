@@ -130,7 +130,7 @@ def _with_author(with_email: bool):
                                                                 raiseload=True)
     if with_email:
         return author.joinedload(User.local).load_only(LocalUser.email, raiseload=True)
-    return author.noload(User.local)
+    return author.raiseload(User.local)
 
 
 @cache
