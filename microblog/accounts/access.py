@@ -74,5 +74,7 @@ async def get_user(nickname: str) -> User:
             select(NicknameHold.holder(nickname))) or 0)
         if not renamed:
             abort(404)
-        abort(redirect(url_for(request.endpoint, **{**request.view_args, "nickname": renamed.nickname})))
+        query = request.query_string.decode()
+        location = url_for(request.endpoint, **{**request.view_args, "nickname": renamed.nickname})
+        abort(redirect(location + (f"?{query}" if query else "")))
     return user

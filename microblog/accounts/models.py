@@ -127,8 +127,8 @@ class User(Base):
         """Rename (one's own nickname in another case is fine), name and describe oneself (staged);
         AccountConflict if the nickname is someone else's, even by a moment. The old nickname is
         held for this account a while (nicknames.py)."""
-        await self._check_free(db, nickname, None, exclude_id=self.id)
-        if fold(nickname) != fold(self.nickname):
+        if fold(nickname) != fold(self.nickname):  # a new name: two look-alikes from before may both stay
+            await self._check_free(db, nickname, None, exclude_id=self.id)
             await NicknameHold.hold(db, self.nickname, self.id)
         try:
             async with savepoint(db):
@@ -193,7 +193,7 @@ class User(Base):
         """A visit: True (and `last_seen` moved on, in memory only) at most once a minute; the
         caller saves it with `record_visit`."""
         now = now or utcnow()
-        if self.last_seen is None or now - self.last_seen >= every:
+        if self.last_seen is None or now - self.last_seen >= every or self.last_seen > now:  # or the clock stepped back
             set_committed_value(self.local, "last_seen", now)
             return True
         return False

@@ -9,11 +9,11 @@ profile address leads to the new one meanwhile.
 import re
 from datetime import datetime, timedelta
 
-from sqlalchemy import ForeignKey, String, delete, func, select
+from sqlalchemy import ForeignKey, String, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import Base, UTCDateTime, utcnow
+from ..db import Base, UTCDateTime, insert_or_ignore, utcnow
 
 NICKNAME_MAX = 64
 # Letters, digits, "." and "_", with at least one letter or digit ("." and ".." are not names:
@@ -53,9 +53,11 @@ class NicknameHold(Base):
     async def hold(cls, db: AsyncSession, nickname: str, user_id: int, now: datetime | None = None) -> None:
         """Keep `nickname` for `user_id` (staged), from now for HOLD_DAYS; expired holds go."""
         now = now or utcnow()
-        await db.execute(delete(cls).where((cls.until <= now) | (cls.name == fold(nickname))))
-        db.add(cls(name=fold(nickname), user_id=user_id, until=now + timedelta(days=HOLD_DAYS)))
-        await db.flush()
+        name, until = fold(nickname), now + timedelta(days=HOLD_DAYS)
+        await db.execute(delete(cls).where(cls.until <= now, cls.name != name))
+        # Insert or renew, so that a rename sent twice at once holds the name once, quietly.
+        await db.execute(insert_or_ignore(db, cls).values(name=name, user_id=user_id, until=until))
+        await db.execute(update(cls).where(cls.name == name).values(user_id=user_id, until=until))
 
     @classmethod
     def holder(cls, nickname: str):

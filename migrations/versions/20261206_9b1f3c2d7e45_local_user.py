@@ -71,7 +71,8 @@ def downgrade() -> None:
                                       .scalar_subquery() for name in LOCAL}))
     with op.batch_alter_table('user', schema=None) as batch_op:
         batch_op.alter_column('email', existing_type=sa.String(length=120), nullable=False)
-        batch_op.alter_column('notify_new_followers', existing_type=sa.Boolean(), nullable=False)
+        batch_op.alter_column('notify_new_followers', existing_type=sa.Boolean(), nullable=False,
+                              existing_server_default=sa.true())
         batch_op.create_unique_constraint(batch_op.f('uq_user_email'), ['email'])
     _nickname_index()
     op.drop_table('local_user')

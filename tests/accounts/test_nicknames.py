@@ -67,3 +67,25 @@ async def test_a_hold_ends(app, db):
     await db.commit()
     assert (await app.test_client().get("/user/alice")).status_code == 404
     assert (await register(app.test_client(), "alice")).status_code == 303
+
+
+async def test_look_alikes_from_before_both_keep_editing_their_profiles(app, db):
+    """Two accounts registered before look-alikes were refused ("neil", "nell") still save their
+    settings, and a change of case is still one's own; only a new name is checked."""
+    await make_user(db, "neil")
+    await make_user(db, "nell")
+    client = app.test_client()
+    assert (await login(client, "neil")).status_code == 303
+    for nickname in ("neil", "Neil"):
+        response = await post(client, "/edit_profile", {"nickname": nickname, "about_me": "still me"})
+        assert response.status_code == 303, nickname
+    assert (await post(client, "/edit_profile", {"nickname": "nell", "about_me": ""})).status_code == 422
+
+
+async def test_the_held_nicknames_redirect_keeps_the_query(app, db):
+    await make_user(db, "alice")
+    client = app.test_client()
+    assert (await login(client, "alice")).status_code == 303
+    assert (await post(client, "/edit_profile", {"nickname": "alicia", "about_me": ""})).status_code == 303
+    old = await app.test_client().get("/user/alice?cursor=abc")
+    assert old.status_code == 302 and old.headers["Location"] == "/user/alicia?cursor=abc"
