@@ -25,8 +25,9 @@ def buttons(nav) -> list[str]:
 
 
 def language_return(nav) -> str:
-    [menu] = [form for form in nav.find_all("form") if form.has_class("language-menu")]
-    [action] = parse_qs(urlsplit(menu["action"]).query)["next"]
+    """Where the language menu returns to (the bar has it twice: in a row, and in the phone's menu)."""
+    [action] = {parse_qs(urlsplit(form["action"]).query)["next"][0]
+                for form in nav.find_all("form") if form.has_class("language-menu")}
     return action
 
 
