@@ -1,5 +1,5 @@
 """The home timeline, publishing, explore, and deleting a post."""
-from quart import Blueprint, abort, current_app, g, redirect, request, url_for
+from quart import Blueprint, Response, abort, current_app, flash, g, redirect, request, url_for
 from sqlalchemy import Select
 
 from ..accounts import login_required
@@ -7,7 +7,7 @@ from ..db import get_session
 from ..i18n import gettext as _
 from ..paging import current_cursor, keyset_page, list_response
 from ..security import safe_next
-from ..web import Refused, answer, back_or, is_htmx, render, same_site_path
+from ..web import Refused, answer, back_or, is_htmx, render, same_site_path, vary_on_htmx
 from .cards import post_cards
 from .forms import PostForm
 from .models import Post
@@ -105,6 +105,9 @@ async def delete(post_id: int):
     back = back_or("posts.index")
     if _about(back, post_id):  # the post's page, or the page asking first: gone with it
         back = url_for("posts.index")
+    if is_htmx() and _about(same_site_path(request.headers.get("HX-Current-URL")) or "", post_id):
+        await flash(_("Your post has been deleted."), "success")  # from the post's own page: home
+        return vary_on_htmx(Response("", headers={"HX-Redirect": url_for("posts.index")}))
     return await answer(_("Your post has been deleted."), back)
 
 

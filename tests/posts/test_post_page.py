@@ -85,3 +85,17 @@ async def test_deleting_from_the_posts_own_page_goes_home(app, db):
     [confirm] = [form for form in parse(asking).find_all("form") if form["action"].startswith(f"/post/{mine.id}/")]
     response = await post(client, confirm["action"])
     assert response.status_code == 303 and response.headers["Location"] == "/index"
+
+
+async def test_deleting_with_htmx_on_the_posts_own_page_goes_home(app, db):
+    alice = await make_user(db, "alice")
+    mine, other = await make_post(db, alice, "short-lived"), await make_post(db, alice, "stays")
+    client = app.test_client()
+    assert (await login(client, "alice")).status_code == 303
+    response = await post(client, f"/post/{mine.id}/delete", htmx=True,
+                          headers={"HX-Current-URL": f"http://localhost/post/{mine.id}"})
+    assert response.status_code == 200 and response.headers["HX-Redirect"] == "/index"
+    assert flashes(await page_of(client, "/index"))[-1] == "Your post has been deleted."
+    elsewhere = await post(client, f"/post/{other.id}/delete", htmx=True,
+                           headers={"HX-Current-URL": "http://localhost/user/alice"})
+    assert "HX-Redirect" not in elsewhere.headers  # from a list: the card goes, the page stays
