@@ -82,8 +82,8 @@ class User(Base):
         """What to call them: their display name, else their nickname."""
         return self.display_name or self.nickname
 
-    # What only a local account has, read and written through its `local` part (None, and
-    # nothing to write, for someone from elsewhere).
+    # What only a local account has, read and written through its `local` part: None for someone
+    # from elsewhere (writing one makes the local part: registration and tests build users so).
     email = _local("email")
     password_hash = _local("password_hash")
     last_seen = _local("last_seen")

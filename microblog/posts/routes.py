@@ -102,13 +102,12 @@ async def delete(post_id: int):
         came_from = safe_next(request.args.get("next")) or same_site_path(request.referrer)
         return await render("posts/confirm_delete.html", post=post, title=_("Delete post"), came_from=came_from)
     await post.delete_by(get_session(), g.user)
-    back = back_or("posts.index")
-    if _about(back, post_id):  # the post's page, or the page asking first: gone with it
-        back = url_for("posts.index")
+    done, home = _("Your post has been deleted."), url_for("posts.index")
     if is_htmx() and _about(same_site_path(request.headers.get("HX-Current-URL")) or "", post_id):
-        await flash(_("Your post has been deleted."), "success")  # from the post's own page: home
-        return vary_on_htmx(Response("", headers={"HX-Redirect": url_for("posts.index")}))
-    return await answer(_("Your post has been deleted."), back)
+        await flash(done, "success")  # from the post's own page, gone with it: home
+        return vary_on_htmx(Response("", headers={"HX-Redirect": home}))
+    back = back_or("posts.index")
+    return await answer(done, home if _about(back, post_id) else back)  # not to a page of the gone post
 
 
 def _about(path: str, post_id: int) -> bool:
