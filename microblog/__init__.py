@@ -9,14 +9,14 @@ from pathlib import Path
 from quart_auth import QuartAuth
 
 from . import (accounts, avatars, clock, db, deployment, errors, follows, i18n, jobs, logs, mail, posts,
-               profiles, search, security, translate)
+               profiles, search, security, themes, translate)
 from .cli import register_cli
 from .config import check_production_ready, check_supported_database, from_environment
 from .render_cache import navbar
 from .web import App
 
 ROOT = Path(__file__).resolve().parent.parent
-FEATURES = (accounts, posts, follows, profiles, avatars, mail, search, translate)
+FEATURES = (accounts, posts, follows, profiles, avatars, mail, search, themes, translate)
 
 
 def create_app(config: dict | None = None) -> App:

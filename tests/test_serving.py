@@ -118,7 +118,7 @@ def test_procfile_release_then_web(tmp_path, servers):
     assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")
     assert httpx.get(server.url + "/static/app.css").status_code == 200
     es = httpx.get(server.url + "/auth/login", headers={"Accept-Language": "es"})
-    assert '<html lang="es">' in es.text
+    assert '<html lang="es" ' in es.text
 
     server.stop()
     assert server.process.returncode is not None

@@ -54,6 +54,7 @@ class LocalUser(Base):
     last_seen: Mapped[datetime | None] = mapped_column(UTCDateTime())
     locale: Mapped[str | None] = mapped_column(String(16))
     timezone: Mapped[str | None] = mapped_column(String(64))
+    theme: Mapped[str | None] = mapped_column(String(8))  # light, dark, else auto (themes/)
     notify_new_followers: Mapped[bool] = mapped_column(default=True, server_default=true())  # by mail
 
     user: Mapped["User"] = relationship(back_populates="local", lazy="raise")
@@ -89,6 +90,7 @@ class User(Base):
     last_seen = _local("last_seen")
     locale = _local("locale")
     timezone = _local("timezone")
+    theme = _local("theme")
     notify_new_followers = _local("notify_new_followers")
 
     @property

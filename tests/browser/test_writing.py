@@ -8,7 +8,7 @@ from playwright.async_api import expect
 
 from microblog.posts.text import length
 
-from .support import sign_up, unique
+from .support import log_in, register, sign_up, unique
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
@@ -107,3 +107,32 @@ async def test_a_new_message_replaces_the_old_one(new_page):
     await page.locator("#post-form").get_by_role("button", name="Submit").click()
     await expect(page.get_by_text(f"Posts are at most {LIMIT} characters.")).to_be_visible()
     await expect(page.locator("#flashes")).not_to_contain_text("Your post is now live!")
+
+
+async def test_a_first_log_in_says_welcome_and_later_ones_welcome_back(new_page):
+    page, _ = await new_page(js=False)
+    nickname = unique("newcomer")
+    await register(page, nickname)
+    await log_in(page, nickname)
+    await expect(page.locator("#flashes")).to_have_text(f"Welcome, {nickname}!")
+    await page.get_by_role("button", name="Log out").filter(visible=True).click()
+    await log_in(page, nickname)
+    await expect(page.locator("#flashes")).to_have_text(f"Welcome back, {nickname}!")
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js", "no-js"])
+async def test_a_success_message_can_be_dismissed_where_a_button_can_do_it(new_page, js):
+    page, _ = await new_page(js=js)
+    await sign_up(page, "dismisser")
+    await page.get_by_label("Say something").fill(unique("fine"))
+    await page.locator("#post-form").get_by_role("button", name="Submit").click()
+    message = page.locator("#flashes .alert", has_text="Your post is now live!")
+    await expect(message).to_be_visible()
+    close = message.get_by_role("button", name="Close")
+    if not js:  # no button that would do nothing: the message goes with the next page
+        await expect(close).to_be_hidden()
+        await page.goto("/index")
+        await expect(message).to_have_count(0)
+        return
+    await close.click()
+    await expect(message).to_have_count(0)

@@ -24,7 +24,7 @@ async def login_page(client, accept_language: str | None = None) -> str:
 ])
 async def test_the_browser_language_is_matched_by_its_primary_subtag(client, accept_language, lang):
     page = await login_page(client, accept_language)
-    assert f'<html lang="{lang}">' in page
+    assert f'<html lang="{lang}" ' in page
     assert title(page) == (SPANISH if lang == "es" else ENGLISH)
 
 
@@ -34,7 +34,7 @@ async def test_a_visitor_chooses_a_language_kept_in_a_cookie(client):
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("locale=es;") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     page = await login_page(client, "en-GB,en;q=0.9")  # the choice wins over the browser's
-    assert '<html lang="es">' in page and title(page) == SPANISH
+    assert '<html lang="es" ' in page and title(page) == SPANISH
     await post(client, "/language", {"locale": "en"})
     assert title(await login_page(client, "es")) == ENGLISH
 
@@ -46,7 +46,7 @@ async def test_a_user_choice_is_saved_on_the_account_and_follows_them(app, db, a
     other_browser = app.test_client()  # no cookie, an English browser: the account decides
     await post(other_browser, "/auth/login", {"nickname": "alice", "password": "correct horse"})
     page = await text_of(await other_browser.get("/explore", headers={"Accept-Language": "en"}))
-    assert '<html lang="es">' in page and "Explorar - microblog" == title(page)
+    assert '<html lang="es" ' in page and "Explorar - microblog" == title(page)
 
 
 async def test_the_menu_is_on_every_page_and_names_each_language_in_itself(client):
@@ -62,7 +62,7 @@ async def test_a_language_the_site_does_not_offer_is_refused(client, locale):
     assert response.status_code == 303 and response.headers["Location"] == "/explore"
     assert "locale=" not in response.headers.get("Set-Cookie", "")
     page = await text_of(await client.get("/explore"))
-    assert flashes(page) == ["That language is not available."] and '<html lang="en">' in page
+    assert flashes(page) == ["That language is not available."] and '<html lang="en" ' in page
 
 
 async def test_the_menu_is_protected_by_csrf(client):
