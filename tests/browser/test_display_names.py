@@ -12,8 +12,8 @@ NAME = "Zoë Ålander 🌻"
 
 
 def name_on_card(page, body: str):
-    """The author's name as the card with `body` shows it."""
-    return page.locator("#posts article", has_text=body).locator("bdi")
+    """The author's name as the card with `body` shows it (the first name in the card)."""
+    return page.locator("#posts article", has_text=body).locator("bdi").first
 
 
 @pytest.mark.parametrize("js", [True, False], ids=["htmx", "no-js"])
