@@ -1,0 +1,9 @@
+"""ActivityPub: people here found, followed and read from Mastodon and every ActivityPub server.
+
+  signatures.py  HTTP signatures: draft-cavage (what Mastodon sends) and RFC 9421 (Fedify's)
+"""
+from quart import Quart
+
+
+def init_app(app: Quart) -> None:
+    pass
