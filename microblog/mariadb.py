@@ -28,7 +28,10 @@ def _datetime_with_microseconds(type_, compiler, **kw):
 
 
 def _plain_column(expression):
-    """`lower(nickname)` (a function or text) → the column `nickname`; None for anything else."""
+    """`lower(nickname)` (a function or text) → the column `nickname`, a column → itself; None
+    for anything else."""
+    if isinstance(expression, ColumnClause):
+        return expression
     if isinstance(expression, FunctionElement) and expression.name.lower() == "lower":
         inner = list(expression.clauses)
         return inner[0] if len(inner) == 1 and isinstance(inner[0], ColumnClause) else None

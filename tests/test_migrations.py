@@ -67,19 +67,20 @@ async def test_nicknames_unique_whatever_the_case_after_migration(migrated):
                 await conn.execute(insert(User).values(nickname="Bob"))
         async with engine.begin() as conn:
             await conn.execute(insert(User).values(nickname="bobby"))
+            await conn.execute(insert(User).values(nickname="Bob", domain="peer.example"))  # another server's Bob
             if engine.dialect.name == "sqlite":  # SQLite's inspector skips expression indexes
                 ddl = (await conn.execute(text(
-                    "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = 'ix_user_nickname_lower'"
+                    "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = 'ix_user_nickname_lower_domain'"
                 ))).scalar()
             elif engine.dialect.name == "mysql":  # no expression indexes: the column's collation ignores case
                 ddl = "UNIQUE lower(nickname)" if (await conn.execute(text(
-                    "SELECT non_unique = 0 AND column_name = 'nickname' AND collation_name LIKE '%\\_ci' "
+                    "SELECT non_unique = 0 AND collation_name LIKE '%\\_ci' "
                     "FROM information_schema.statistics JOIN information_schema.columns USING "
                     "(table_schema, table_name, column_name) WHERE table_schema = database() "
-                    "AND index_name = 'ix_user_nickname_lower'"))).scalar() else None
+                    "AND index_name = 'ix_user_nickname_lower_domain' AND column_name = 'nickname'"))).scalar() else None
             else:
                 ddl = (await conn.execute(text(
-                    "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_user_nickname_lower'"))).scalar()
+                    "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_user_nickname_lower_domain'"))).scalar()
         assert ddl is not None and "UNIQUE" in ddl.upper()
         assert "lower(nickname)" in ddl.lower().replace("(nickname)::text", "nickname")
     finally:

@@ -18,6 +18,7 @@ from .passwords import hash_password, verify_password
 EMAIL_MAX = 120
 ABOUT_ME_MAX = 140
 DISPLAY_NAME_MAX = 50
+DOMAIN_MAX = 253  # a host name's longest
 
 
 class AccountConflict(Exception):
@@ -69,6 +70,9 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     nickname: Mapped[str] = mapped_column(String(NICKNAME_MAX))
+    # Whose server the person is on: '' here (not NULL, so (nickname, domain) is unique on every
+    # database), else the host of a person from elsewhere (federation/).
+    domain: Mapped[str] = mapped_column(String(DOMAIN_MAX), default="", server_default="")
     display_name: Mapped[str | None] = mapped_column(String(DISPLAY_NAME_MAX))  # any letters; else the nickname
     about_me: Mapped[str | None] = mapped_column(String(ABOUT_ME_MAX))
     # Loaded with the user in the same statement (a join on the primary key), never on its own.
@@ -77,6 +81,15 @@ class User(Base):
 
     def __repr__(self) -> str:
         return f"<User {self.nickname}>"
+
+    @property
+    def is_local(self) -> bool:
+        return self.domain == ""
+
+    @property
+    def handle(self) -> str:
+        """nick for someone here, nick@host for someone from elsewhere."""
+        return self.nickname if self.is_local else f"{self.nickname}@{self.domain}"
 
     @property
     def name(self) -> str:
@@ -171,7 +184,7 @@ class User(Base):
     async def nickname_taken(cls, db: AsyncSession, nickname: str, exclude_id: int | None = None) -> bool:
         """Whether `nickname` is someone else's: theirs in any case or with look-alike letters,
         or held for them after a rename (nicknames.py)."""
-        users = select(cls.id).where(folded(cls.nickname) == fold(nickname))
+        users = select(cls.id).where(folded(cls.nickname) == fold(nickname), cls.domain == "")
         if exclude_id is not None:
             users = users.where(cls.id != exclude_id)
         holder = await db.scalar(select(NicknameHold.holder(nickname)))
@@ -183,7 +196,7 @@ class User(Base):
         base = wanted[: NICKNAME_MAX - 6]
         pattern = base.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         taken = set(await db.scalars(
-            select(func.lower(cls.nickname)).where(func.lower(cls.nickname).like(pattern, escape="\\"))
+            select(func.lower(cls.nickname)).where(func.lower(cls.nickname).like(pattern, escape="\\"), cls.domain == "")
         ))
         n, candidate = 1, wanted
         while candidate.lower() in taken or await cls.nickname_taken(db, candidate):  # look-alikes, holds
@@ -206,11 +219,11 @@ class User(Base):
                          .execution_options(synchronize_session=False))
 
 
-# Nicknames are unique whatever their case: "John" and "john" are the same person.
-Index("ix_user_nickname_lower", func.lower(User.nickname), unique=True)
+# Nicknames are unique on each server whatever their case: "John" and "john" are the same person.
+Index("ix_user_nickname_lower_domain", func.lower(User.nickname), User.domain, unique=True)
 
 
 @cache
 def _by_nickname() -> Select:
-    """A user by nickname, any case (built once: every profile asks)."""
-    return select(User).where(func.lower(User.nickname) == bindparam("nickname"))
+    """A user here by nickname, any case (built once: every profile asks)."""
+    return select(User).where(func.lower(User.nickname) == bindparam("nickname"), User.domain == "")

@@ -4,6 +4,8 @@
 """
 from quart import Quart
 
+from .models import ActorKey, InstanceKey, RemoteActor
+
 
 def init_app(app: Quart) -> None:
     pass

@@ -1,0 +1,45 @@
+"""What federation keeps beside the accounts: each actor's key pair, and for people from
+elsewhere how to reach them (RemoteActor), and the site's own key. People from elsewhere are `User` rows with a `domain`,
+so posts, follows and timelines need nothing new to point at them."""
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import Base, UTCDateTime
+
+URL_MAX = 512  # ids and inboxes elsewhere; longer ones are refused
+
+
+class ActorKey(Base):
+    """A person's RSA key pair: ours sign what we send (the private half never leaves the
+    database), theirs check what they send."""
+    __tablename__ = "actor_key"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    public_key_pem: Mapped[str] = mapped_column(Text)
+    private_key_pem: Mapped[str | None] = mapped_column(Text)  # ours only
+
+
+class InstanceKey(Base):
+    """The site's own key pair, the instance actor's (/actor): it signs the fetches no person
+    makes (checking a stranger's key), which servers in "authorized fetch" mode require."""
+    __tablename__ = "instance_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # always 1
+    public_key_pem: Mapped[str] = mapped_column(Text)
+    private_key_pem: Mapped[str] = mapped_column(Text)
+
+
+class RemoteActor(Base):
+    """A person from elsewhere as their server describes them (their actor document)."""
+    __tablename__ = "remote_actor"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    actor_id: Mapped[str] = mapped_column(String(URL_MAX), unique=True)
+    key_id: Mapped[str] = mapped_column(String(URL_MAX), unique=True)
+    inbox: Mapped[str] = mapped_column(String(URL_MAX))
+    shared_inbox: Mapped[str | None] = mapped_column(String(URL_MAX))
+    profile_url: Mapped[str | None] = mapped_column(String(URL_MAX))
+    icon_url: Mapped[str | None] = mapped_column(String(URL_MAX))
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime())
