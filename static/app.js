@@ -118,9 +118,10 @@ function restOn(event) {
 document.addEventListener("mouseover", restOn);
 document.addEventListener("focusin", restOn);
 document.addEventListener("keydown", (event) => {
-  if (event.key !== "Escape" || !openCard) return;
+  if (event.key !== "Escape") return;
+  clearTimeout(cardTimer);  // a card about to open stays closed
+  if (!openCard) return;
   const card = (dismissed = openCard);
-  clearTimeout(cardTimer);
   showCard(null);
   if (card.contains(document.activeElement)) nameOf(card)?.focus();
 });
