@@ -90,3 +90,38 @@ document.addEventListener("input", (event) => {
 });
 document.addEventListener("htmx:after:swap", () => counted(document));  // a refused post's box comes back
 counted(document);
+
+// A person's card under their name in a post (posts/_post.html): resting on or focusing the name
+// or picture (data-card: the card's id) opens it after a moment, htmx fetching it the first time
+// (hx-trigger="open-card once"); leaving them and the card closes it after a moment. Escape closes
+// it, focus going back to the name it describes (aria-describedby), which then stays closed.
+let openCard = null, dismissed = null, cardTimer;
+const cardAt = (el) => el.closest?.(".person-card") || document.getElementById(el.closest?.("[data-card]")?.dataset.card ?? "");
+const nameOf = (card) => document.querySelector(`[aria-describedby="${card.id}"]`);
+
+function showCard(card) {
+  openCard?.classList.remove("open");
+  openCard && nameOf(openCard)?.setAttribute("aria-expanded", "false");
+  openCard = card;
+  card?.classList.add("open");
+  card && nameOf(card)?.setAttribute("aria-expanded", "true");
+  card?.dispatchEvent(new Event("open-card"));
+}
+
+function restOn(event) {
+  const card = cardAt(event.target);
+  if (card !== dismissed) dismissed = null;
+  const wanted = card === dismissed ? null : card;
+  clearTimeout(cardTimer);
+  if (wanted !== openCard) cardTimer = setTimeout(() => showCard(wanted), wanted ? 400 : 300);
+}
+document.addEventListener("mouseover", restOn);
+document.addEventListener("focusin", restOn);
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  clearTimeout(cardTimer);  // a card about to open stays closed
+  if (!openCard) return;
+  const card = (dismissed = openCard);
+  showCard(null);
+  if (card.contains(document.activeElement)) nameOf(card)?.focus();
+});

@@ -45,6 +45,15 @@ async def test_a_page_costs_at_most_four_statements(app, site, alice_client, url
     assert 1 <= len(statements) <= 4, statements
 
 
+@pytest.mark.parametrize("logged_in", [False, True])
+async def test_a_persons_card_costs_at_most_four_statements(app, site, alice_client, logged_in):
+    """Fetched on every hover of a name: the log-in session, the user, their follow box, their posts."""
+    reader = alice_client if logged_in else app.test_client()
+    await reader.get("/user/bob/card", headers=HTMX)  # "last seen" noted
+    statements = await statements_of(app, reader, "/user/bob/card", HTMX)
+    assert 1 <= len(statements) <= (4 if logged_in else 3), statements
+
+
 async def test_the_next_page_costs_at_most_four_statements(app, site, alice_client):
     page = await (await alice_client.get("/index")).get_data(as_text=True)
     statements = await statements_of(app, alice_client, older_link(page), HTMX)

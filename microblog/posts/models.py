@@ -4,7 +4,8 @@ from datetime import datetime
 from functools import cache, lru_cache
 
 from quart import current_app, has_app_context
-from sqlalchemy import ForeignKey, Index, Select, String, Subquery, Text, delete, func, literal, or_, select
+from sqlalchemy import (ForeignKey, Index, Select, String, Subquery, Text, bindparam, delete, func, literal, or_,
+                        select)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 from sqlalchemy.orm.attributes import set_committed_value
@@ -111,6 +112,11 @@ class Post(Base):
     def by_author(user: User) -> Select:
         return _by_author(user.id, _gravatars())
 
+    @staticmethod
+    async def count_by(db: AsyncSession, author: User) -> int:
+        """How many posts `author` has written (counted in ix_post_user_id_timestamp_id)."""
+        return await db.scalar(_count_by_author(), {"user_id": author.id})
+
 
 def _resent(submission: str, body: str) -> str:
     """The token of a form sent again with another text: its own, the same for the same text."""
@@ -159,3 +165,8 @@ def _timeline_sizes(user_id: int) -> Select:
 @lru_cache(maxsize=1024)
 def _by_author(user_id: int, with_email: bool) -> Select:
     return select(Post).where(Post.user_id == user_id).options(_with_author(with_email))
+
+
+@cache
+def _count_by_author() -> Select:
+    return select(func.count()).select_from(Post).where(Post.user_id == bindparam("user_id"))

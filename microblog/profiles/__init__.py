@@ -1,4 +1,5 @@
-"""Profiles: a user's page, and editing one's own."""
+"""Profiles: a user's page, their card (what htmx shows under their name in a post), and editing one's
+own."""
 from quart import Quart
 
 from .routes import bp

@@ -1,4 +1,4 @@
-"""A user's profile page, and editing one's own."""
+"""A user's profile page, their card (shown beside their name in posts), and editing one's own."""
 from quart import Blueprint, flash, g, redirect, request, url_for
 
 from ..accounts import AccountConflict, get_user, load_current_user, login_required
@@ -7,7 +7,7 @@ from ..db import get_session
 from ..follows import FollowState, follow_summary
 from ..i18n import gettext as _
 from ..posts import Post, post_list
-from ..web import render, see_other
+from ..web import is_htmx, render, see_other, vary_on_htmx
 from .forms import EditProfileForm
 
 bp = Blueprint("profiles", __name__)
@@ -22,6 +22,19 @@ async def user(nickname: str):
     return await post_list("profiles/user.html", Post.by_author(user), user=user,
                            state=FollowState(follower_count, viewer_follows),
                            following_count=following_count, title=user.nickname)
+
+
+@bp.route("/user/<nickname>/card")
+async def card(nickname: str):
+    """Who they are in a few lines, with their follow box: what htmx shows when their name is
+    rested on or focused (posts/_post.html). Without htmx there is no card: their profile."""
+    user = await get_user(nickname)
+    if not is_htmx():
+        return vary_on_htmx(redirect(url_for("profiles.user", nickname=user.nickname)))
+    db = get_session()
+    follower_count, following_count, viewer_follows = await follow_summary(db, user, await load_current_user())
+    return await render("profiles/_card.html", user=user, state=FollowState(follower_count, viewer_follows),
+                        following_count=following_count, post_count=await Post.count_by(db, user))
 
 
 @bp.route("/edit_profile", methods=["GET", "POST"])

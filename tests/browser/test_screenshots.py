@@ -45,6 +45,12 @@ async def test_screenshots(new_page, device, viewport):
         await assert_no_sideways_scroll(page)
         await screenshot(page, f"{device}-{name}")
 
+    await page.goto("/index")  # a person's card, open under the name in a post
+    await page.locator("#posts article a[aria-describedby]").first.hover()
+    await expect(page.locator(".person-card.open").first).to_contain_text(f"@{me}")
+    await assert_no_sideways_scroll(page)
+    await screenshot(page, f"{device}-card")
+
     await page.goto(f"/user/{friend}")  # someone else's profile: the follow box, no posts
     await expect(page.locator(".follow-box")).to_contain_text("1 follower")
     await screenshot(page, f"{device}-profile-other")
