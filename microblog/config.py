@@ -117,6 +117,11 @@ def from_environment(instance_path: str) -> dict:
         # Open connections per worker (microblog/deployment/connections.py); 0: as many as its
         # limit of open files leaves (128 fewer).
         "MAX_CONNECTIONS": int(env("MAX_CONNECTIONS") or 0),
+        # Federation (federation/fetch.py): how long another server may take to answer; private
+        # addresses (loopback, the LAN) are never called on another server's behalf unless
+        # FEDERATION_ALLOW_PRIVATE=1, for tests whose peers run on this machine.
+        "FEDERATION_TIMEOUT": float(env("FEDERATION_TIMEOUT") or 10),
+        "FEDERATION_ALLOW_PRIVATE": _bool(env("FEDERATION_ALLOW_PRIVATE")),
         "PASSWORD_HASH_TIME_COST": int(env("PASSWORD_HASH_TIME_COST") or 2),
         "PASSWORD_HASH_MEMORY_COST": int(env("PASSWORD_HASH_MEMORY_COST") or 19456),
         "RESET_TOKEN_MAX_AGE": int(env("RESET_TOKEN_MAX_AGE") or 3600),

@@ -8,12 +8,17 @@ connecting the same function again (tests build many apps in one process) change
 
 Every event, who sends it and who listens ("what happens when"):
 
+  account_registered(db, user_id)
+      sent by   accounts.models.User.register (a new account here)
+      heard by  federation.keys.queue_key_pair: a "federation.key_pair" job makes their keys
   post_published(db, post_id, author_id)
       sent by   posts.models.Post.publish (a new post, not a form sent twice)
       heard by  search.indexing.queue_sync: a "search.sync" job (Whoosh and other indexes by job)
+                federation.delivery.send_post: a Create to each follower's server elsewhere
   post_deleted(db, post_id, author_id)
       sent by   posts.models.Post.delete_by
       heard by  search.indexing.queue_sync: the post leaves the index
+                federation.delivery.send_deletion: a Delete to each follower's server elsewhere
   followed(db, follower_id, followed_id)
       sent by   follows.models.follow (a new follow, not a second click)
       heard by  follows.mail.queue_new_follower_mail: the "you have a new follower" mail job
@@ -75,6 +80,7 @@ class Event:
         return f"<Event {self.name}>"
 
 
+account_registered = Event("account-registered")
 post_published = Event("post-published")
 post_deleted = Event("post-deleted")
 followed = Event("followed")
@@ -82,4 +88,4 @@ unfollowed = Event("unfollowed")
 profile_updated = Event("profile-updated")
 post_card_keys = Event("post-card-keys")
 
-ALL = (post_published, post_deleted, followed, unfollowed, profile_updated, post_card_keys)
+ALL = (account_registered, post_published, post_deleted, followed, unfollowed, profile_updated, post_card_keys)

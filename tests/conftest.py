@@ -15,6 +15,7 @@ Requests and HTML readers live in helpers.py; the ones other modules import from
 (csrf_token, post, login, text_of, flashes) are re-exported.
 """
 import asyncio
+import itertools
 import os
 import shutil
 import socket
@@ -31,11 +32,13 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from werkzeug.routing import Rule
 
 from helpers import csrf_token, flashes, login, post, text_of  # noqa: F401 (re-exported)
+from ready_keys import KEY_PAIRS
 from microblog import create_app
 from microblog.config import normalise_database_url
 from microblog import follows
 from microblog.accounts import User
 from microblog.db import Base, make_engine, utcnow
+from microblog.federation import keys as federation_keys
 from microblog.posts import Post
 from microblog.web import App
 
@@ -102,6 +105,10 @@ def build_url_rules_once() -> None:
 
 
 build_url_rules_once()
+
+# Key pairs come ready-made (tests/ready_keys.py, handed out in turn): making one takes ~50 ms.
+_ready_key_pairs = itertools.cycle(KEY_PAIRS)
+federation_keys.make_key_pair = lambda: next(_ready_key_pairs)
 
 # Under pytest-xdist (`-n 2`) each worker has a PostgreSQL and a MariaDB database of its own, the
 # given database's name and the worker's (test_suite_gw0, test_suite_gw1), made on first use:

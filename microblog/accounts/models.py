@@ -126,6 +126,7 @@ class User(Base):
                 user_id=user_id, email=email, password_hash=password_hash).returning(LocalUser.user_id)) is None:
             await db.execute(delete(cls).where(cls.id == user_id))  # the e-mail was taken a moment ago
             raise AccountConflict(email=True)
+        await events.account_registered.send(db, user_id=user_id)
         return await db.get_one(cls, user_id)
 
     @classmethod

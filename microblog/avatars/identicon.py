@@ -6,6 +6,8 @@ seed only picks cells and a hue through SHA-256, so nothing of it can be read ba
 picture, and the SVG holds no text at all: only numbers and colours this module writes.
 """
 import colorsys
+import struct
+import zlib
 import hashlib
 
 GRID = 5
@@ -50,3 +52,21 @@ def identicon_svg(seed: str, size: int = 128) -> str:
             f'<rect width="{side}" height="{side}" fill="{BACKGROUND}"/>'
             f'<path fill="{identicon_colour(seed)}" d="{path}"/>'
             "</svg>\n")
+
+
+def identicon_png(seed: str, size: int = 140) -> bytes:
+    """The same picture as a PNG (`size` rounded down to whole pixels per cell), for servers
+    elsewhere: Mastodon shows PNG and JPEG pictures, not SVG."""
+    side = GRID + 2 * MARGIN
+    scale = max(1, size // side)
+    cells, ink = identicon_cells(seed), identicon_colour(seed)
+    colours = {False: bytes.fromhex(BACKGROUND[1:]), True: bytes.fromhex(ink[1:])}
+    rows = []
+    for row in range(side):
+        line = b"".join(colours[(column - MARGIN, row - MARGIN) in cells] * scale for column in range(side))
+        rows += [b"\x00" + line] * scale  # filter type 0 on every scanline
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    pixels = side * scale
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", pixels, pixels, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"".join(rows), 9)) + chunk(b"IEND", b""))

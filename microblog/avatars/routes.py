@@ -1,11 +1,12 @@
-"""GET /avatar/<user id>.svg: a user's identicon, served by the site itself."""
+"""GET /avatar/<user id>.svg (and .png, for servers elsewhere): a user's identicon, served by the
+site itself."""
 import hashlib
 
 from quart import Blueprint, Response, abort, request
 
 from ..accounts import User
 from ..db import get_session
-from .identicon import identicon_svg
+from .identicon import identicon_png, identicon_svg
 
 bp = Blueprint("avatars", __name__)
 
@@ -28,12 +29,23 @@ async def identicon(user_id: int):
     """The identicon of user `user_id` (404 if there is no such user), cached for a year."""
     if await get_session().get(User, user_id) is None:
         abort(404)
-    body = identicon_svg(identicon_seed(user_id))
-    etag = hashlib.sha256(body.encode()).hexdigest()[:32]
+    return _picture(identicon_svg(identicon_seed(user_id)).encode(), "image/svg+xml; charset=utf-8")
+
+
+@bp.route("/avatar/<int(max=2147483647):user_id>.png")
+async def identicon_as_png(user_id: int):
+    """The same picture as a PNG (the actor document's icon: Mastodon shows no SVG)."""
+    if await get_session().get(User, user_id) is None:
+        abort(404)
+    return _picture(identicon_png(identicon_seed(user_id)), "image/png")
+
+
+def _picture(body: bytes, content_type: str) -> Response:
+    etag = hashlib.sha256(body).hexdigest()[:32]
     headers = {"Cache-Control": CACHE_CONTROL, "Content-Security-Policy": SVG_POLICY,
                "X-Content-Type-Options": "nosniff"}
     unchanged = request.if_none_match.contains_weak(etag)  # RFC 9110: weak comparison
-    response = Response("" if unchanged else body, status=304 if unchanged else 200,
-                        content_type="image/svg+xml; charset=utf-8", headers=headers)
+    response = Response(b"" if unchanged else body, status=304 if unchanged else 200,
+                        content_type=content_type, headers=headers)
     response.set_etag(etag)
     return response

@@ -43,7 +43,9 @@ class BehindProxy:
                                         (b"content-type", b"text/plain; charset=utf-8")]})
                 await send({"type": "http.response.body", "body": b""})
                 return
-            # Quart strips root_path from the path it routes; a path outside the prefix is a 404.
-            if not scope.get("root_path"):  # unless the server was told the prefix itself
+            # Quart strips root_path from the path it routes; a path outside the prefix is a 404,
+            # but for /.well-known/ (WebFinger, NodeInfo), which other servers ask at the host's root.
+            if not scope.get("root_path") and not (scope["path"].startswith("/.well-known/")
+                                                   and not scope["path"].startswith(self.prefix + "/")):
                 scope["root_path"] = self.prefix
         await self.app(scope, receive, send)

@@ -1,12 +1,51 @@
 """ActivityPub: people here found, followed and read from Mastodon and every ActivityPub server.
 
-  signatures.py  HTTP signatures: draft-cavage (what Mastodon sends) and RFC 9421 (Fedify's)
-    cavage.py, rfc9421.py, sigbase.py: the two schemes, and what they share
+  models.py      people from elsewhere (RemoteActor), every actor's key pair, the site's key
+  keys.py        RSA key pairs, made off the event loop (a job at registration; a backfill job)
+  documents.py   the JSON: WebFinger, NodeInfo, Person, Application (the instance actor), Note
+  routes.py      /.well-known/…, /nodeinfo/…, /users/<id> (+ collections), /actor; profile and
+                 post pages answer ActivityStreams to those who ask (Vary: Accept)
+  signatures.py  HTTP signatures: draft-cavage (cavage.py, Mastodon's) and RFC 9421 (rfc9421.py)
+  fetch.py       the HTTP client: signed GET and POST, never to a private address
+  remote.py      people from elsewhere: actor documents fetched, checked and kept; their keys
+  inbox.py       POST /inbox and /users/<id>/inbox: checked, queued as a job, 202
+  activities.py  the inbox's job: Follow (accepted), Undo, Delete and Update of an actor
+  delivery.py    sending: a job per (activity, inbox), retried for days; new and deleted posts
 """
-from quart import Quart
+import logging
 
+from quart import Quart
+from sqlalchemy.exc import SQLAlchemyError
+
+from .. import db as database
+from .. import events, jobs
+from . import activities, fetch
+from .delivery import send_deletion, send_post
+from .inbox import bp as inbox_bp
+from .keys import KEY_PAIR, accounts_without_keys, queue_key_pair
 from .models import ActorKey, InstanceKey, RemoteActor
+from .routes import bp, negotiate, vary_on_accept
+
+__all__ = ["ActorKey", "InstanceKey", "RemoteActor", "activities", "init_app"]
 
 
 def init_app(app: Quart) -> None:
-    pass
+    fetch.init_app(app)
+    app.register_blueprint(bp)
+    app.register_blueprint(inbox_bp)
+    app.before_request(negotiate)
+    app.after_request(vary_on_accept)
+    events.account_registered.connect(queue_key_pair)
+    events.post_published.connect(send_post)
+    events.post_deleted.connect(send_deletion)
+
+    @app.before_serving
+    async def _keys_for_existing_accounts() -> None:
+        """Accounts made before federation get their keys from a job (one queued, whichever worker)."""
+        try:
+            async with database.new_session() as db:
+                if await accounts_without_keys(db, limit=1):
+                    jobs.enqueue(db, KEY_PAIR, {}, key="backfill")
+                    await database.commit(db)
+        except (SQLAlchemyError, OSError) as error:  # the site starts with its database down, too
+            logging.getLogger("microblog.federation").warning("keys for existing accounts not queued: %s", error)

@@ -33,7 +33,10 @@ async def queue_new_follower_mail(db: AsyncSession, follower_id: int, followed_i
     """Tell the followed about their new follower (staged in the follow's transaction), unless
     they asked not to be told. Listens to events.followed."""
     followed = await db.get(User, followed_id)  # in the session already: no query
-    if followed is not None and followed.notify_new_followers:
+    follower = await db.get(User, follower_id)
+    # Someone from elsewhere has no profile here to link to yet (remote profiles come with
+    # following people elsewhere): no mail until then.
+    if followed is not None and followed.notify_new_followers and follower is not None and follower.is_local:
         jobs.enqueue(db, NEW_FOLLOWER, {"follower_id": follower_id, "followed_id": followed_id},
                      key=f"{follower_id}:{followed_id}")  # one waiting per pair, however often they click
 

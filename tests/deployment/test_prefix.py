@@ -17,7 +17,7 @@ URL_ATTRIBUTES = ("href", "src", "action", "hx-get", "hx-post", "hx-put", "hx-pa
 
 @pytest.fixture
 def app_config(app_config):
-    return {**app_config, "URL_PREFIX": "microblog/", "TRUSTED_PROXIES": 1}
+    return {**app_config, "URL_PREFIX": "microblog/", "TRUSTED_PROXIES": 1, "BASE_URL": "http://localhost/microblog"}
 
 
 def urls_in(page: str) -> list[str]:
@@ -143,3 +143,16 @@ async def test_forwarded_scheme_only_from_a_trusted_proxy(trusted, sent, seen):
     await BehindProxy(app, "/microblog", trusted)(scope, None, None)
     assert scopes[0]["scheme"] == seen
     assert scopes[0]["root_path"] == "/microblog"
+
+
+async def test_webfinger_and_nodeinfo_answer_at_the_hosts_root(client, db):
+    """Other servers ask https://host/.well-known/webfinger whatever path the site is under."""
+    alice = await make_user(db, "alice")
+    response = await client.get("/.well-known/webfinger?resource=acct:alice@localhost")
+    assert response.status_code == 200
+    found = (await response.get_json())
+    assert found["links"][0]["href"] == f"http://localhost{PREFIX}/users/{alice.id}"
+    links = (await (await client.get("/.well-known/nodeinfo")).get_json())["links"]
+    assert links[0]["href"] == f"http://localhost{PREFIX}/nodeinfo/2.0"
+    assert (await client.get(f"{PREFIX}/nodeinfo/2.0")).status_code == 200
+    assert (await client.get("/users/1")).status_code == 404  # the rest stays under the prefix

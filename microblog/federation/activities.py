@@ -1,0 +1,91 @@
+"""What other servers' activities do here, run as jobs (`federation.inbox`) after the inbox has
+checked who sent them. Handled: Follow of a person here (accepted at once, Accept sent back),
+Undo of that Follow, Delete and Update of a remote actor by itself. Anything else is accepted and
+dropped quietly (replies, likes and the rest come with later features)."""
+import logging
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .. import jobs
+from ..accounts.models import User
+from ..db import get_session
+from ..follows.models import follow, unfollow
+from ..web import external_url
+from .delivery import deliver_to
+from .documents import CONTEXT, actor_id as local_actor_id
+from .fetch import FetchFailed
+from .models import RemoteActor
+from .remote import actor_by_id, parse_actor, remember
+
+log = logging.getLogger("microblog.federation")
+INBOX = "federation.inbox"
+
+
+def id_of(value) -> str | None:
+    if isinstance(value, dict):
+        value = value.get("id")
+    return value if isinstance(value, str) else None
+
+
+async def local_person(db: AsyncSession, url: str | None) -> User | None:
+    """The person here whose actor id is `url`."""
+    prefix = external_url("federation.actor", user_id=0)[:-1]
+    if not url or not url.startswith(prefix) or not url[len(prefix):].isdigit():
+        return None
+    user = await db.get(User, int(url[len(prefix):]))
+    return user if user is not None and user.is_local else None
+
+
+async def on_follow(db: AsyncSession, activity: dict, actor: str) -> None:
+    followed = await local_person(db, id_of(activity.get("object")))
+    if followed is None:
+        return
+    follower = await actor_by_id(db, actor)
+    await follow(db, follower, followed)  # a second Follow changes nothing, and is accepted again
+    me = local_actor_id(followed.id)
+    remote = await db.get_one(RemoteActor, follower.id)
+    accept = {"@context": CONTEXT[0], "id": f"{me}#accepts/follows/{follower.id}", "type": "Accept",
+              "actor": me, "object": {k: activity[k] for k in ("id", "type", "actor", "object") if k in activity}}
+    deliver_to(db, remote.inbox, accept, followed.id)
+
+
+async def on_undo(db: AsyncSession, activity: dict, actor: str) -> None:
+    undone = activity.get("object")
+    if not isinstance(undone, dict) or undone.get("type") != "Follow" or id_of(undone.get("actor")) != actor:
+        return
+    followed = await local_person(db, id_of(undone.get("object")))
+    follower = await actor_by_id(db, actor, fetch=False)
+    if followed is not None and follower is not None:
+        await unfollow(db, follower, followed)
+
+
+async def on_delete(db: AsyncSession, activity: dict, actor: str) -> None:
+    if id_of(activity.get("object")) != actor:
+        return  # a post's deletion: posts from elsewhere come with the sister issue
+    gone = await actor_by_id(db, actor, fetch=False)
+    if gone is not None:
+        await db.execute(delete(User).where(User.id == gone.id))  # their follows go with them (cascade)
+
+
+async def on_update(db: AsyncSession, activity: dict, actor: str) -> None:
+    updated = activity.get("object")
+    if not isinstance(updated, dict) or id_of(updated) != actor:
+        return
+    if await actor_by_id(db, actor, fetch=False) is not None:
+        await remember(db, parse_actor(updated, actor))
+
+
+HANDLERS = {"Follow": on_follow, "Undo": on_undo, "Delete": on_delete, "Update": on_update}
+
+
+@jobs.handler(INBOX, attempts=8, max_delay=6 * 3600)
+async def _handle(job: jobs.Job) -> None:
+    activity = job.payload["activity"]
+    handle = HANDLERS.get(activity.get("type"))
+    if handle is None:
+        return
+    try:
+        await handle(get_session(), activity, id_of(activity.get("actor")))
+    except FetchFailed as failure:
+        raise jobs.RetryAfter(60, str(failure)) from failure  # their server may answer later

@@ -1,0 +1,129 @@
+"""Talking to other servers: one HTTP client per worker, signed requests, and a guard that never
+lets another server (or a user's input) make this one call a private address.
+
+The guard sits where connections are made (an httpcore network backend): the host name is
+resolved there, every address it resolves to must be public, and the connection goes to an
+address that was checked, so a name that changes its answer between a check and the connection
+(DNS rebinding) gains nothing. FEDERATION_ALLOW_PRIVATE=1 lifts it for tests whose peers run on
+loopback; never in production. Answers are read up to a size limit, with a timeout."""
+import ipaddress
+import json
+import os
+import socket
+import ssl
+
+import anyio
+import certifi
+import httpcore
+import httpx
+from quart import Quart, current_app
+
+from ..web import external_url
+from .documents import ACTIVITY_JSON
+from .signatures import sign
+
+ACCEPT = f'{ACTIVITY_JSON}, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
+MAX_DOCUMENT = 1024 * 1024  # an actor or object larger than this is refused
+USER_AGENT = "microblog (ActivityPub; +{})"
+
+
+class FetchFailed(Exception):
+    """Another server could not be asked, or answered with something unusable: `reason` says which."""
+
+
+class PrivateAddress(FetchFailed):
+    pass
+
+
+class GuardedBackend(httpcore.AsyncNetworkBackend):
+    """Connections to public addresses only (unless `allow_private`), to an address checked here."""
+
+    def __init__(self, allow_private: bool):
+        self.allow_private = allow_private
+        self.inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        try:
+            found = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError as error:
+            raise httpcore.ConnectError(f"{host}: {error}") from error
+        addresses = [info[4][0] for info in found]
+        if not self.allow_private and any(not ipaddress.ip_address(a.split("%")[0]).is_global for a in addresses):
+            raise httpcore.ConnectError(f"{host} is a private address")
+        return await self.inner.connect_tcp(addresses[0], port, timeout, local_address, socket_options)
+
+    async def sleep(self, seconds: float) -> None:
+        await self.inner.sleep(seconds)
+
+
+def make_client(app: Quart) -> httpx.AsyncClient:
+    context = ssl.create_default_context(cafile=os.environ.get("SSL_CERT_FILE") or certifi.where())
+    transport = httpx.AsyncHTTPTransport()
+    transport._pool = httpcore.AsyncConnectionPool(  # httpx has no setting for the network backend
+        ssl_context=context, max_connections=20, keepalive_expiry=30,
+        network_backend=GuardedBackend(app.config["FEDERATION_ALLOW_PRIVATE"]))
+    return httpx.AsyncClient(transport=transport, timeout=app.config["FEDERATION_TIMEOUT"],
+                             follow_redirects=False, headers={"User-Agent": USER_AGENT.format(app.config.get("BASE_URL") or "")})
+
+
+def client() -> httpx.AsyncClient:
+    found = current_app.extensions.get("federation_http")
+    if found is None:  # outside a served app (a command, a test): one for this app
+        found = current_app.extensions["federation_http"] = make_client(current_app)
+    return found
+
+
+def public_url(url: str) -> str:
+    """`url` if it is an https (or, allowing private addresses, http) address, else FetchFailed."""
+    scheme = url.split(":", 1)[0].lower()
+    if scheme != "https" and not (scheme == "http" and current_app.config["FEDERATION_ALLOW_PRIVATE"]):
+        raise FetchFailed(f"not an https address: {url[:200]}")
+    return url
+
+
+async def signed_get(url: str, key_id: str, private_key_pem: str) -> dict:
+    """The ActivityStreams document at `url`, asked for with a signature (servers in "authorized
+    fetch" mode answer only those)."""
+    headers = {"Accept": ACCEPT}
+    headers.update(sign("GET", public_url(url), headers, None, key_id, private_key_pem))
+    try:
+        async with client().stream("GET", url, headers=headers) as response:
+            if response.status_code != 200:
+                raise FetchFailed(f"{url[:200]} answered {response.status_code}")
+            body = b""
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > MAX_DOCUMENT:
+                    raise FetchFailed(f"{url[:200]} is larger than {MAX_DOCUMENT} bytes")
+    except httpx.HTTPError as error:
+        raise FetchFailed(f"{url[:200]}: {error or type(error).__name__}") from error
+    try:
+        document = json.loads(body)
+    except ValueError as error:
+        raise FetchFailed(f"{url[:200]} is not JSON") from error
+    if not isinstance(document, dict):
+        raise FetchFailed(f"{url[:200]} is not a JSON object")
+    return document
+
+
+async def signed_post(url: str, activity: dict, key_id: str, private_key_pem: str) -> httpx.Response:
+    """Deliver `activity` to an inbox, signed as Mastodon signs."""
+    body = json.dumps(activity).encode()
+    headers = {"Content-Type": ACTIVITY_JSON, "Accept": ACCEPT}
+    headers.update(sign("POST", public_url(url), headers, body, key_id, private_key_pem))
+    return await client().post(url, content=body, headers=headers)
+
+
+def init_app(app: Quart) -> None:
+    app.config.setdefault("FEDERATION_ALLOW_PRIVATE", False)
+    app.config.setdefault("FEDERATION_TIMEOUT", 10.0)
+
+    @app.after_serving
+    async def _close_client() -> None:
+        found = app.extensions.pop("federation_http", None)
+        if found is not None:
+            await found.aclose()
+
+
+def instance_signer() -> str:
+    return external_url("federation.instance_actor") + "#main-key"

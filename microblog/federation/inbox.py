@@ -1,0 +1,88 @@
+"""What other servers send: POST /inbox (shared) and /users/<id>/inbox.
+
+A delivery is checked before anything is kept: its type and size (the site's MAX_BODY_BYTES), its HTTP signature (401 when
+missing or wrong, so a sender that tries one scheme first falls back to the other), and that the
+signer is the activity's actor. It is then stored as a job (one per activity id: a second copy is
+a quiet 202) and answered 202; the job does the work. A Delete of an actor we never knew, about
+itself, is answered 202 with no work and no fetch: servers announce every account's deletion to
+everyone (Mastodon does this)."""
+import hashlib
+import json
+import logging
+
+from quart import Blueprint, Response, current_app, request
+from sqlalchemy import select
+
+from .. import jobs
+from ..db import get_session
+from ..security import csrf_exempt
+from .activities import INBOX
+from .models import RemoteActor
+from .remote import actor_by_id, public_key_for
+from .signatures import SignatureError, key_owner_matches, verify
+
+log = logging.getLogger("microblog.federation")
+bp = Blueprint("federation_inbox", __name__)
+
+TYPES = ("application/activity+json", "application/ld+json", "application/json")
+
+
+def answer(status: int, text: str = "") -> Response:
+    return Response(text, status=status, content_type="text/plain; charset=utf-8")
+
+
+def target_uri() -> str:
+    """The URL the sender signed: our public address (BASE_URL, not what a proxy says) and the path
+    and query as received."""
+    base = current_app.config.get("BASE_URL") or request.host_url.rstrip("/")
+    raw = request.scope.get("raw_path") or request.path.encode()
+    query = request.scope.get("query_string") or b""
+    root = current_app.config.get("URL_PREFIX") or ""
+    path = raw.decode("latin-1")
+    if root and base.endswith(root):
+        base = base[: -len(root)]  # the raw path carries the prefix already
+    return base + path + (f"?{query.decode('latin-1')}" if query else "")
+
+
+def _id(value) -> str | None:
+    if isinstance(value, dict):
+        value = value.get("id")
+    return value if isinstance(value, str) else None
+
+
+@bp.route("/inbox", methods=["POST"])
+@bp.route("/users/<int(max=2147483647):user_id>/inbox", methods=["POST"])
+@csrf_exempt
+async def inbox(user_id: int | None = None):
+    """Take an activity from another server: 202 once it is safely queued."""
+    if request.mimetype not in TYPES:
+        return answer(415, "Send application/activity+json.")
+    body = await request.get_data(cache=False)  # at most MAX_BODY_BYTES (64 KB unless set): else 413
+    try:
+        activity = json.loads(body)
+    except ValueError:
+        return answer(400, "Not JSON.")
+    actor, activity_id = _id(activity.get("actor")) if isinstance(activity, dict) else None, None
+    if actor is None:
+        return answer(400, "An activity needs an actor.")
+    activity_id = _id(activity.get("id"))
+    db = get_session()
+    if activity.get("type") == "Delete" and _id(activity.get("object")) == actor \
+            and await actor_by_id(db, actor, fetch=False) is None:
+        return answer(202)  # an account we never knew is gone: nothing to do, nothing to fetch
+    try:
+        signed = await verify(request.method, target_uri(), list(request.headers.items()), body,
+                              lambda key_id, refresh: public_key_for(db, key_id, refresh))
+    except SignatureError as refusal:
+        log.info("inbox: refused a delivery from %s: %s", actor[:200], refusal)
+        return answer(401, f"Signature: {refusal}")
+    signer = await db.scalar(_signer_of(signed.key_id))
+    if signer != actor or not key_owner_matches(signed.key_id, actor):
+        return answer(401, "The signature is not the actor's.")
+    key = hashlib.sha256((activity_id or body.decode("utf-8", "replace")).encode()).hexdigest()
+    jobs.enqueue(db, INBOX, {"activity": activity}, key=key)
+    return answer(202)
+
+
+def _signer_of(key_id: str):
+    return select(RemoteActor.actor_id).where(RemoteActor.key_id == key_id)

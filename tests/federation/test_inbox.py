@@ -1,0 +1,149 @@
+"""Another server's people follow people here: a signed Follow is queued and answered 202, then
+accepted (a signed Accept goes back); new posts go to the followers' servers; Undo, Delete and
+Update of the remote actor; everything unsigned, badly signed or not the signer's is a 401."""
+import json
+
+import pytest
+from sqlalchemy import select
+
+from conftest import make_user
+from helpers import login, post
+from microblog.accounts import User
+from microblog.federation import RemoteActor
+from microblog.federation.signatures import public_key_from_pem, verify
+from microblog.follows.models import followers
+from search.support import jobs_done
+
+INBOX = "http://localhost/users/{}/inbox"
+
+
+async def deliver(client, elsewhere, actor: str, activity: dict, url: str):
+    body, headers = elsewhere.signed(actor, url, activity)
+    return await client.post(url.removeprefix("http://localhost"), data=body, headers=headers)
+
+
+def follow_activity(actor: str, alice) -> dict:
+    return {"@context": "https://www.w3.org/ns/activitystreams", "id": f"{actor}/follows/1", "type": "Follow",
+            "actor": actor, "object": f"http://localhost/users/{alice.id}"}
+
+
+async def follower_pairs(db) -> set[tuple[int, int]]:
+    return {tuple(row) for row in await db.execute(select(followers.c.follower_id, followers.c.followed_id))}
+
+
+async def test_a_follow_from_elsewhere_is_accepted_and_posts_follow_it(app, client, db, elsewhere):
+    alice = await make_user(db, "alice")
+    bob = elsewhere.person("bob")
+    response = await deliver(client, elsewhere, bob, follow_activity(bob, alice), INBOX.format(alice.id))
+    assert response.status_code == 202
+    await jobs_done(app)
+
+    remote = await db.scalar(select(RemoteActor).where(RemoteActor.actor_id == bob))
+    assert remote.inbox == f"{bob}/inbox" and remote.shared_inbox == f"{elsewhere.url}/inbox"
+    bob_here = await db.get(User, remote.user_id)
+    assert (bob_here.nickname, bob_here.domain, bob_here.display_name) == ("bob", "127.0.0.1", "Bob")
+    assert await follower_pairs(db) == {(bob_here.id, alice.id)}
+
+    # The Accept went back to bob's inbox, signed by alice's key (the one her actor shows).
+    path, headers, accept = elsewhere.received[-1]
+    assert path == "/users/bob/inbox" and accept["type"] == "Accept"
+    assert accept["actor"] == f"http://localhost/users/{alice.id}" and accept["object"]["id"] == f"{bob}/follows/1"
+    alice_actor = json.loads(await (await client.get(f"/users/{alice.id}", headers={
+        "Accept": "application/activity+json"})).get_data(as_text=True))
+    key = public_key_from_pem(alice_actor["publicKey"]["publicKeyPem"])
+    verified = await verify("POST", f"{elsewhere.url}{path}", headers, json.dumps(accept).encode(), lambda *_: key)
+    assert verified.key_id == f"http://localhost/users/{alice.id}#main-key"
+
+    # Alice posts: a Create of the Note goes to bob's server, once, at its shared inbox.
+    await login(client, "alice")
+    await post(client, "/index", {"post": "Hello, fediverse! https://example.org/a"})
+    await jobs_done(app)
+    path, _, create = elsewhere.received[-1]
+    assert path == "/inbox" and create["type"] == "Create"
+    assert create["object"]["content"].startswith("<p>Hello, fediverse! <a href=\"https://example.org/a\"")
+    assert create["object"]["attributedTo"] == f"http://localhost/users/{alice.id}"
+
+    # Bob unfollows: Undo of his Follow.
+    undo = {"id": f"{bob}/follows/1/undo", "type": "Undo", "actor": bob, "object": follow_activity(bob, alice)}
+    assert (await deliver(client, elsewhere, bob, undo, "http://localhost/inbox")).status_code == 202
+    await jobs_done(app)
+    assert await follower_pairs(db) == set()
+
+
+async def test_the_same_follow_twice_is_one_follow(app, client, db, elsewhere):
+    """A copy that arrives while the first waits is not queued (the job's key is the activity's
+    id); one that comes later changes nothing but an Accept sent again, as Mastodon does."""
+    alice = await make_user(db, "alice")
+    bob = elsewhere.person("bob")
+    for _ in range(2):
+        assert (await deliver(client, elsewhere, bob, follow_activity(bob, alice), INBOX.format(alice.id))
+                ).status_code == 202
+        await jobs_done(app)
+    assert len(await follower_pairs(db)) == 1
+    assert {body["type"] for _, _, body in elsewhere.received} == {"Accept"}
+
+
+async def test_unsigned_wrongly_signed_or_someone_elses_activities_are_refused(app, client, db, elsewhere):
+    alice = await make_user(db, "alice")
+    bob, carol = elsewhere.person("bob"), elsewhere.person("carol")
+    url = INBOX.format(alice.id)
+    body = json.dumps(follow_activity(bob, alice)).encode()
+    unsigned = await client.post(url, data=body, headers={"Content-Type": "application/activity+json"})
+    assert unsigned.status_code == 401
+
+    _, headers = elsewhere.signed(bob, url, follow_activity(bob, alice))
+    tampered = body.replace(b"follows/1", b"follows/2")
+    assert (await client.post(url, data=tampered, headers=headers)).status_code == 401  # the digest
+
+    # Signed by carol (a key of hers), but claiming to be bob.
+    as_carol = await deliver(client, elsewhere, carol, follow_activity(bob, alice), url)
+    assert as_carol.status_code == 401
+    await jobs_done(app)
+    assert await follower_pairs(db) == set()
+
+
+@pytest.mark.parametrize("content_type, size, status", [
+    ("text/plain", 10, 415), ("application/x-www-form-urlencoded", 10, 415),
+    ("application/activity+json", 300 * 1024, 413)])
+async def test_wrong_types_and_sizes_are_refused(app, client, db, content_type, size, status):
+    alice = await make_user(db, "alice")
+    response = await client.post(f"/users/{alice.id}/inbox", data=b"x" * size, headers={"Content-Type": content_type})
+    assert response.status_code == status
+
+
+async def test_an_unknown_actor_deleting_itself_is_a_quiet_202(app, client, db, elsewhere):
+    ghost = f"{elsewhere.url}/users/ghost"  # gone: its document is 404
+    body = json.dumps({"id": f"{ghost}#delete", "type": "Delete", "actor": ghost, "object": ghost}).encode()
+    response = await client.post("/inbox", data=body, headers={"Content-Type": "application/activity+json"})
+    assert response.status_code == 202 and elsewhere.fetched == []
+
+
+async def test_a_remote_actor_deleted_or_updated_by_itself(app, client, db, elsewhere):
+    alice = await make_user(db, "alice")
+    bob = elsewhere.person("bob")
+    await deliver(client, elsewhere, bob, follow_activity(bob, alice), INBOX.format(alice.id))
+    await jobs_done(app)
+    document = dict(elsewhere.documents["/users/bob"], name="Robert")
+    update = {"id": f"{bob}#updates/1", "type": "Update", "actor": bob, "object": document}
+    assert (await deliver(client, elsewhere, bob, update, "http://localhost/inbox")).status_code == 202
+    await jobs_done(app)
+    bob_here = await db.scalar(select(User).where(User.domain == "127.0.0.1"))
+    await db.refresh(bob_here)
+    assert bob_here.display_name == "Robert"
+
+    delete = {"id": f"{bob}#delete", "type": "Delete", "actor": bob, "object": bob}
+    assert (await deliver(client, elsewhere, bob, delete, "http://localhost/inbox")).status_code == 202
+    await jobs_done(app)
+    db.expunge_all()
+    assert await db.scalar(select(User).where(User.domain == "127.0.0.1")) is None
+    assert await follower_pairs(db) == set()
+
+
+async def test_a_follower_from_elsewhere_is_listed_by_handle(app, client, db, elsewhere):
+    alice = await make_user(db, "alice")
+    await make_user(db, "bob")  # a bob here too: the list must not send anyone to him
+    bob = elsewhere.person("bob")
+    await deliver(client, elsewhere, bob, follow_activity(bob, alice), INBOX.format(alice.id))
+    await jobs_done(app)
+    page = await (await client.get("/user/alice/followers")).get_data(as_text=True)
+    assert "@bob@127.0.0.1" in page and 'href="/user/bob"' not in page
