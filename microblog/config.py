@@ -119,9 +119,9 @@ def from_environment(instance_path: str) -> dict:
         "MAX_CONNECTIONS": int(env("MAX_CONNECTIONS") or 0),
         # Federation (federation/fetch.py): how long another server may take to answer; private
         # addresses (loopback, the LAN) are never called on another server's behalf unless
-        # FEDERATION_ALLOW_PRIVATE=1, for tests whose peers run on this machine.
+        # FEDERATION_ALLOW_PRIVATE_ADDRESSES=1, for tests whose peers run on this machine.
         "FEDERATION_TIMEOUT": float(env("FEDERATION_TIMEOUT") or 10),
-        "FEDERATION_ALLOW_PRIVATE": _bool(env("FEDERATION_ALLOW_PRIVATE")),
+        "FEDERATION_ALLOW_PRIVATE_ADDRESSES": _bool(env("FEDERATION_ALLOW_PRIVATE_ADDRESSES")),
         "PASSWORD_HASH_TIME_COST": int(env("PASSWORD_HASH_TIME_COST") or 2),
         "PASSWORD_HASH_MEMORY_COST": int(env("PASSWORD_HASH_MEMORY_COST") or 19456),
         "RESET_TOKEN_MAX_AGE": int(env("RESET_TOKEN_MAX_AGE") or 3600),

@@ -8,7 +8,7 @@ from ..i18n import gettext as _, lazy_gettext as _l
 from ..security import csrf_token
 from ..render_cache import form_partial
 from .models import EMAIL_MAX, User
-from .nicknames import NICKNAME_MAX, NICKNAME_PATTERN
+from .nicknames import NEW_NICKNAME_PATTERN, NICKNAME_MAX, NICKNAME_PATTERN
 
 PASSWORD_MIN = 8
 
@@ -16,8 +16,12 @@ NICKNAME_TOO_LONG = _l("Nicknames are at most %(max)d characters.")
 
 
 def nickname_rules(form, field) -> None:
+    """Letters, digits, dots and underscores; a new nickname (not the one the account has) also
+    neither starts nor ends with a dot, so that Mastodon can mention it."""
     if field.data and not NICKNAME_PATTERN.fullmatch(field.data):
         raise ValidationError(_l("Please use only letters, digits, dots and underscores."))
+    if field.data and field.data != field.object_data and not NEW_NICKNAME_PATTERN.fullmatch(field.data):
+        raise ValidationError(_l("A nickname cannot start or end with a dot."))
 
 
 async def nickname_taken_error(db, field) -> None:

@@ -19,6 +19,10 @@ NICKNAME_MAX = 64
 # Letters, digits, "." and "_", with at least one letter or digit ("." and ".." are not names:
 # browsers would turn /user/.. into /).
 NICKNAME_PATTERN = re.compile(r"(?=.*[A-Za-z0-9])[A-Za-z0-9._]+")
+# A new nickname (registering, renaming) must also be a handle Mastodon can find and mention
+# (its username rule): no dot first or last. Older nicknames that break it keep working here
+# and are found by their profile's address elsewhere, not by @handle (README: Federation).
+NEW_NICKNAME_PATTERN = re.compile(r"(?=.*[A-Za-z0-9])[A-Za-z0-9_](?:[A-Za-z0-9._]*[A-Za-z0-9_])?")
 HOLD_DAYS = 30
 
 # Look-alikes, in order: pairs of letters first ("rn" before "r"), then single letters.

@@ -21,6 +21,7 @@ from .. import db as database
 from .. import events, jobs
 from . import activities, fetch
 from .delivery import send_deletion, send_post
+from .documents import local_domain
 from .inbox import bp as inbox_bp
 from .keys import KEY_PAIR, accounts_without_keys, queue_key_pair
 from .models import ActorKey, InstanceKey, RemoteActor
@@ -29,8 +30,14 @@ from .routes import bp, negotiate, vary_on_accept
 __all__ = ["ActorKey", "InstanceKey", "RemoteActor", "activities", "init_app"]
 
 
+def full_handle(user) -> str:
+    """nick@host, as people elsewhere type it to find them (for someone here: this site's host)."""
+    return f"{user.nickname}@{local_domain()}" if user.is_local else user.handle
+
+
 def init_app(app: Quart) -> None:
     fetch.init_app(app)
+    app.jinja_env.globals["full_handle"] = full_handle
     app.register_blueprint(bp)
     app.register_blueprint(inbox_bp)
     app.before_request(negotiate)

@@ -4,7 +4,7 @@ lets another server (or a user's input) make this one call a private address.
 The guard sits where connections are made (an httpcore network backend): the host name is
 resolved there, every address it resolves to must be public, and the connection goes to an
 address that was checked, so a name that changes its answer between a check and the connection
-(DNS rebinding) gains nothing. FEDERATION_ALLOW_PRIVATE=1 lifts it for tests whose peers run on
+(DNS rebinding) gains nothing. FEDERATION_ALLOW_PRIVATE_ADDRESSES=1 lifts it for tests whose peers run on
 loopback; never in production. Answers are read up to a size limit, with a timeout."""
 import ipaddress
 import json
@@ -61,7 +61,7 @@ def make_client(app: Quart) -> httpx.AsyncClient:
     transport = httpx.AsyncHTTPTransport()
     transport._pool = httpcore.AsyncConnectionPool(  # httpx has no setting for the network backend
         ssl_context=context, max_connections=20, keepalive_expiry=30,
-        network_backend=GuardedBackend(app.config["FEDERATION_ALLOW_PRIVATE"]))
+        network_backend=GuardedBackend(app.config["FEDERATION_ALLOW_PRIVATE_ADDRESSES"]))
     return httpx.AsyncClient(transport=transport, timeout=app.config["FEDERATION_TIMEOUT"],
                              follow_redirects=False, headers={"User-Agent": USER_AGENT.format(app.config.get("BASE_URL") or "")})
 
@@ -76,7 +76,7 @@ def client() -> httpx.AsyncClient:
 def public_url(url: str) -> str:
     """`url` if it is an https (or, allowing private addresses, http) address, else FetchFailed."""
     scheme = url.split(":", 1)[0].lower()
-    if scheme != "https" and not (scheme == "http" and current_app.config["FEDERATION_ALLOW_PRIVATE"]):
+    if scheme != "https" and not (scheme == "http" and current_app.config["FEDERATION_ALLOW_PRIVATE_ADDRESSES"]):
         raise FetchFailed(f"not an https address: {url[:200]}")
     return url
 
@@ -115,7 +115,7 @@ async def signed_post(url: str, activity: dict, key_id: str, private_key_pem: st
 
 
 def init_app(app: Quart) -> None:
-    app.config.setdefault("FEDERATION_ALLOW_PRIVATE", False)
+    app.config.setdefault("FEDERATION_ALLOW_PRIVATE_ADDRESSES", False)
     app.config.setdefault("FEDERATION_TIMEOUT", 10.0)
 
     @app.after_serving

@@ -58,6 +58,8 @@ async def test_register_missing_fields(client, db):
     ({"nickname": "carol smith"}, "nickname", "Please use only letters, digits, dots and underscores."),
     ({"nickname": "carol<script>"}, "nickname", "Please use only letters, digits, dots and underscores."),
     ({"nickname": "c" * 65}, "nickname", "Nicknames are at most 64 characters."),
+    ({"nickname": "carol."}, "nickname", "A nickname cannot start or end with a dot."),  # Mastodon could not mention it
+    ({"nickname": ".carol"}, "nickname", "A nickname cannot start or end with a dot."),
     ({"email": "a" * 60 + "@" + "b" * 60 + ".com"}, "email", "Field cannot be longer than 120 characters."),
     ({"password": "short", "password2": "short"}, "password", "Field must be between 8 and 1024 characters long."),
     ({"password2": "something else"}, "password2", "The two passwords do not match."),

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from microblog.federation.signatures import sign
+from microblog.federation.signatures import sign, sign_rfc9421
 
 KEYS = Path(__file__).resolve().parent / "keys"
 
 
 @pytest.fixture
 def app_config(app_config) -> dict:
-    return {**app_config, "BASE_URL": "http://localhost", "FEDERATION_ALLOW_PRIVATE": True}
+    return {**app_config, "BASE_URL": "http://localhost", "FEDERATION_ALLOW_PRIVATE_ADDRESSES": True}
 
 
 class Elsewhere:
@@ -63,11 +63,13 @@ class Elsewhere:
         }
         return actor
 
-    def signed(self, actor: str, url: str, activity: dict) -> tuple[bytes, dict]:
-        """`activity` as `actor` would send it to `url`: its body and signed headers."""
+    def signed(self, actor: str, url: str, activity: dict, rfc9421: bool = False) -> tuple[bytes, dict]:
+        """`activity` as `actor` would send it to `url`: its body and headers signed as Mastodon
+        signs (draft-cavage), or as Fedify signs first (RFC 9421)."""
         body = json.dumps(activity).encode()
         headers = {"Content-Type": "application/activity+json"}
-        headers.update(sign("POST", url, headers, body, f"{actor}#main-key", self.private_key))
+        signer = sign_rfc9421 if rfc9421 else sign
+        headers.update(signer("POST", url, headers, body, f"{actor}#main-key", self.private_key))
         return body, headers
 
     def close(self):

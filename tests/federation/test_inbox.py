@@ -17,8 +17,8 @@ from search.support import jobs_done
 INBOX = "http://localhost/users/{}/inbox"
 
 
-async def deliver(client, elsewhere, actor: str, activity: dict, url: str):
-    body, headers = elsewhere.signed(actor, url, activity)
+async def deliver(client, elsewhere, actor: str, activity: dict, url: str, rfc9421: bool = False):
+    body, headers = elsewhere.signed(actor, url, activity, rfc9421)
     return await client.post(url.removeprefix("http://localhost"), data=body, headers=headers)
 
 
@@ -147,3 +147,21 @@ async def test_a_follower_from_elsewhere_is_listed_by_handle(app, client, db, el
     await jobs_done(app)
     page = await (await client.get("/user/alice/followers")).get_data(as_text=True)
     assert "@bob@127.0.0.1" in page and 'href="/user/bob"' not in page
+
+
+async def test_an_rfc_9421_signed_follow_is_accepted_at_the_first_attempt(app, client, db, elsewhere):
+    """Fedify signs with RFC 9421 first and falls back on a 401: here the first one counts."""
+    alice = await make_user(db, "alice")
+    bob = elsewhere.person("bob")
+    body, headers = elsewhere.signed(bob, INBOX.format(alice.id), follow_activity(bob, alice), rfc9421=True)
+    assert "Signature-Input" in headers and "Content-Digest" in headers
+    response = await client.post(f"/users/{alice.id}/inbox", data=body, headers=headers)
+    assert response.status_code == 202
+    await jobs_done(app)
+    assert len(await follower_pairs(db)) == 1
+
+
+async def test_the_profile_shows_the_handle_to_type_elsewhere(app, client, db):
+    await make_user(db, "alice")
+    page = await (await client.get("/user/alice")).get_data(as_text=True)
+    assert "@alice@localhost" in page

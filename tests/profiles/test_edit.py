@@ -2,7 +2,7 @@
 with what was typed kept, everything escaped."""
 import pytest
 
-from conftest import flashes, make_user, post, text_of
+from conftest import flashes, login, make_user, post, text_of
 from helpers import assert_varies, field_errors, input_value, page_of, textarea_value, title, visible
 from helpers import alice_client  # noqa: F401 (the fixture: logged in, welcome message read)
 from microblog.accounts import User
@@ -105,3 +105,17 @@ async def test_about_me_is_escaped(alice_client):
     for page in (await page_of(alice_client, "/user/alice"), await page_of(alice_client, "/edit_profile")):
         assert "<script>alert" not in page
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+async def test_an_older_nickname_with_a_dot_at_the_end_keeps_working_but_no_new_one_gets_one(app, client, db):
+    """New nicknames are handles Mastodon can mention (no dot first or last); an account that
+    has one from before can still save its settings, and is found by its profile's address."""
+    await make_user(db, "carol.")
+    await login(client, "carol.")
+    response = await post(client, "/edit_profile", {"nickname": "carol.", "about_me": "still me", "timezone": ""})
+    assert response.status_code == 303
+    response = await post(client, "/edit_profile", {"nickname": "carol2.", "about_me": "still me", "timezone": ""})
+    assert response.status_code == 422
+    assert "A nickname cannot start or end with a dot." in field_errors(await text_of(response), "nickname")
+    response = await post(client, "/edit_profile", {"nickname": "caro.l", "about_me": "still me", "timezone": ""})
+    assert response.status_code == 303
