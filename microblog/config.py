@@ -120,6 +120,8 @@ def from_environment(instance_path: str) -> dict:
         # Federation (federation/fetch.py): how long another server may take to answer; private
         # addresses (loopback, the LAN) are never called on another server's behalf unless
         # FEDERATION_ALLOW_PRIVATE_ADDRESSES=1, for tests whose peers run on this machine.
+        # On (1) or off (0); unset: on when BASE_URL is https (other servers need https).
+        "FEDERATION": _bool(env("FEDERATION")) if env("FEDERATION") else None,
         "FEDERATION_TIMEOUT": float(env("FEDERATION_TIMEOUT") or 10),
         "FEDERATION_ALLOW_PRIVATE_ADDRESSES": _bool(env("FEDERATION_ALLOW_PRIVATE_ADDRESSES")),
         "PASSWORD_HASH_TIME_COST": int(env("PASSWORD_HASH_TIME_COST") or 2),

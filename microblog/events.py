@@ -14,11 +14,11 @@ Every event, who sends it and who listens ("what happens when"):
   post_published(db, post_id, author_id)
       sent by   posts.models.Post.publish (a new post, not a form sent twice)
       heard by  search.indexing.queue_sync: a "search.sync" job (Whoosh and other indexes by job)
-                federation.delivery.send_post: a Create to each follower's server elsewhere
+                federation.delivery.send_post: a Create for each follower's server elsewhere (a fan-out job)
   post_deleted(db, post_id, author_id)
       sent by   posts.models.Post.delete_by
       heard by  search.indexing.queue_sync: the post leaves the index
-                federation.delivery.send_deletion: a Delete to each follower's server elsewhere
+                federation.delivery.send_deletion: a Delete for each follower's server elsewhere
   followed(db, follower_id, followed_id)
       sent by   follows.models.follow (a new follow, not a second click)
       heard by  follows.mail.queue_new_follower_mail: the "you have a new follower" mail job
@@ -27,7 +27,7 @@ Every event, who sends it and who listens ("what happens when"):
       heard by  nobody yet (federation: an Undo to their server)
   profile_updated(db, user_id)
       sent by   accounts.models.User.update_profile
-      heard by  nobody yet (federation: an Update of the actor)
+      heard by  federation.delivery.send_profile: an Update of the Person to followers elsewhere
 
 And what is shown under each post card is asked of the features that register it:
 

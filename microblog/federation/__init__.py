@@ -14,13 +14,13 @@
 """
 import logging
 
-from quart import Quart
+from quart import Quart, current_app
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import db as database
 from .. import events, jobs
 from . import activities, fetch
-from .delivery import send_deletion, send_post
+from .delivery import send_deletion, send_post, send_profile
 from .documents import local_domain
 from .inbox import bp as inbox_bp
 from .keys import KEY_PAIR, accounts_without_keys, queue_key_pair
@@ -31,11 +31,26 @@ __all__ = ["ActorKey", "InstanceKey", "RemoteActor", "activities", "init_app"]
 
 
 def full_handle(user) -> str:
-    """nick@host, as people elsewhere type it to find them (for someone here: this site's host)."""
-    return f"{user.nickname}@{local_domain()}" if user.is_local else user.handle
+    """nick@host, as people elsewhere type it to find them (for someone here: this site's host;
+    only the nickname while federation is off)."""
+    if not user.is_local:
+        return user.handle
+    return f"{user.nickname}@{local_domain()}" if current_app.config["FEDERATION"] else user.nickname
+
+
+def switched_on(app: Quart) -> bool:
+    """FEDERATION=1 or 0 as set; unset, on when BASE_URL is https (other servers need https)."""
+    wanted = app.config.get("FEDERATION")
+    if wanted is None:
+        wanted = (app.config.get("BASE_URL") or "").startswith("https://")
+        if not wanted:
+            logging.getLogger("microblog.federation").info(
+                "federation is off: BASE_URL is not an https address (FEDERATION=1 turns it on anyway)")
+    return bool(wanted)
 
 
 def init_app(app: Quart) -> None:
+    app.config["FEDERATION"] = switched_on(app)
     fetch.init_app(app)
     app.jinja_env.globals["full_handle"] = full_handle
     app.register_blueprint(bp)
@@ -45,10 +60,13 @@ def init_app(app: Quart) -> None:
     events.account_registered.connect(queue_key_pair)
     events.post_published.connect(send_post)
     events.post_deleted.connect(send_deletion)
+    events.profile_updated.connect(send_profile)
 
     @app.before_serving
     async def _keys_for_existing_accounts() -> None:
         """Accounts made before federation get their keys from a job (one queued, whichever worker)."""
+        if not app.config["FEDERATION"]:
+            return
         try:
             async with database.new_session() as db:
                 if await accounts_without_keys(db, limit=1):

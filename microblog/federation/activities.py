@@ -12,7 +12,7 @@ from ..accounts.models import User
 from ..db import get_session
 from ..follows.models import follow, unfollow
 from ..web import external_url
-from .delivery import deliver_to
+from .delivery import deliver_to, heard_from, host_of
 from .documents import CONTEXT, actor_id as local_actor_id
 from .fetch import FetchFailed
 from .models import RemoteActor
@@ -85,6 +85,7 @@ async def _handle(job: jobs.Job) -> None:
     handle = HANDLERS.get(activity.get("type"))
     if handle is None:
         return
+    await heard_from(host_of(id_of(activity.get("actor")) or ""))  # alive: deliver to it again
     try:
         await handle(get_session(), activity, id_of(activity.get("actor")))
     except FetchFailed as failure:

@@ -55,6 +55,8 @@ def _id(value) -> str | None:
 @csrf_exempt
 async def inbox(user_id: int | None = None):
     """Take an activity from another server: 202 once it is safely queued."""
+    if not current_app.config["FEDERATION"]:
+        return answer(404, "This site does not federate.")
     if request.mimetype not in TYPES:
         return answer(415, "Send application/activity+json.")
     body = await request.get_data(cache=False)  # at most MAX_BODY_BYTES (64 KB unless set): else 413

@@ -9,6 +9,7 @@ import asyncio
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from quart import current_app
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,6 +55,8 @@ async def instance_key(db: AsyncSession) -> InstanceKey:
 
 def queue_key_pair(db: AsyncSession, user_id: int) -> None:
     """A new account's keys, made by a job (listens to events.account_registered)."""
+    if not current_app.config["FEDERATION"]:
+        return  # made when first needed, if federation is ever turned on
     jobs.enqueue(db, KEY_PAIR, {"user_id": user_id}, key=str(user_id))
 
 

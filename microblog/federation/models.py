@@ -43,3 +43,15 @@ class RemoteActor(Base):
     profile_url: Mapped[str | None] = mapped_column(String(URL_MAX))
     icon_url: Mapped[str | None] = mapped_column(String(URL_MAX))
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RemoteHost(Base):
+    """How delivering to another server has gone lately: a server that failed on
+    UNAVAILABLE_AFTER_DAYS different days (as Mastodon counts) is skipped, but for what a Follow
+    needs, until it answers or sends us something again."""
+    __tablename__ = "remote_host"
+
+    host: Mapped[str] = mapped_column(String(253), primary_key=True)
+    failure_days: Mapped[int] = mapped_column(default=0)
+    last_failure: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    unavailable: Mapped[bool] = mapped_column(default=False)

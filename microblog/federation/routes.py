@@ -16,6 +16,12 @@ from .documents import ACTIVITY_JSON, JRD_JSON
 from .keys import instance_key, key_of
 
 bp = Blueprint("federation", __name__)
+
+
+@bp.before_request
+async def _only_when_on() -> None:
+    if not current_app.config["FEDERATION"]:
+        abort(404)
 OUTBOX_PAGE = 20
 _AS_PROFILE = re.compile(r'application/ld\+json\s*;\s*profile\s*=\s*"?https://www\.w3\.org/ns/activitystreams"?')
 
@@ -172,7 +178,7 @@ async def outbox(user_id: int):
 
 async def negotiate():
     """A profile or a post asked for as ActivityStreams: the Person or the Note instead of the page."""
-    if request.method != "GET" or not wants_activity_json():
+    if request.method != "GET" or not current_app.config["FEDERATION"] or not wants_activity_json():
         return None
     db = get_session()
     args = request.view_args or {}

@@ -17,7 +17,8 @@ URL_ATTRIBUTES = ("href", "src", "action", "hx-get", "hx-post", "hx-put", "hx-pa
 
 @pytest.fixture
 def app_config(app_config):
-    return {**app_config, "URL_PREFIX": "microblog/", "TRUSTED_PROXIES": 1, "BASE_URL": "http://localhost/microblog"}
+    return {**app_config, "URL_PREFIX": "microblog/", "TRUSTED_PROXIES": 1, "BASE_URL": "http://localhost/microblog",
+            "FEDERATION": True}
 
 
 def urls_in(page: str) -> list[str]:

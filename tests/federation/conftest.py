@@ -15,7 +15,7 @@ KEYS = Path(__file__).resolve().parent / "keys"
 
 @pytest.fixture
 def app_config(app_config) -> dict:
-    return {**app_config, "BASE_URL": "http://localhost", "FEDERATION_ALLOW_PRIVATE_ADDRESSES": True}
+    return {**app_config, "BASE_URL": "http://localhost", "FEDERATION": True, "FEDERATION_ALLOW_PRIVATE_ADDRESSES": True}
 
 
 class Elsewhere:
@@ -26,6 +26,7 @@ class Elsewhere:
         self.documents: dict[str, dict] = {}
         self.received: list[tuple[str, dict, dict]] = []
         self.fetched: list[str] = []
+        self.inbox_status = 202  # what its inboxes answer
         self.private_key = (KEYS / "rsa-bob.pem").read_text()
         self.public_key = (KEYS / "rsa-bob.pub.pem").read_text()
         outer = self
@@ -45,7 +46,7 @@ class Elsewhere:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 outer.received.append((self.path, dict(self.headers), json.loads(body)))
-                self.send_response(202)
+                self.send_response(outer.inbox_status)
                 self.end_headers()
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

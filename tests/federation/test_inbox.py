@@ -1,6 +1,7 @@
 """Another server's people follow people here: a signed Follow is queued and answered 202, then
 accepted (a signed Accept goes back); new posts go to the followers' servers; Undo, Delete and
 Update of the remote actor; everything unsigned, badly signed or not the signer's is a 401."""
+import asyncio
 import json
 
 import pytest
@@ -10,6 +11,8 @@ from conftest import make_user
 from helpers import login, post
 from microblog.accounts import User
 from microblog.federation import RemoteActor
+from microblog.federation.models import RemoteHost
+from microblog.jobs import Job
 from microblog.federation.signatures import public_key_from_pem, verify
 from microblog.follows.models import followers
 from search.support import jobs_done
@@ -165,3 +168,96 @@ async def test_the_profile_shows_the_handle_to_type_elsewhere(app, client, db):
     await make_user(db, "alice")
     page = await (await client.get("/user/alice")).get_data(as_text=True)
     assert "@alice@localhost" in page
+
+
+async def eventually(check, what: str, timeout: float = 10):
+    """`await check()` once it is true (the test app's job runner works meanwhile)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not (found := await check()):
+        assert asyncio.get_running_loop().time() < deadline, what
+        await asyncio.sleep(0.05)
+    return found
+
+
+async def test_a_server_failing_for_days_is_skipped_until_it_is_heard_from(app, client, db, elsewhere):
+    alice = await make_user(db, "alice")
+    bob = elsewhere.person("bob")
+    await deliver(client, elsewhere, bob, follow_activity(bob, alice), INBOX.format(alice.id))
+    await jobs_done(app)
+    await login(client, "alice")
+
+    async def host_record():
+        return await db.get(RemoteHost, "127.0.0.1", populate_existing=True)
+
+    elsewhere.inbox_status = 503  # down: the delivery is retried, and the day counted
+    await post(client, "/index", {"post": "Are you there?"})
+    record = await eventually(host_record, "no failure recorded")
+    assert record.failure_days == 1 and not record.unavailable
+
+    record.failure_days, record.unavailable = 7, True  # a week of failures
+    await db.commit()
+    await post(client, "/index", {"post": "Nobody hears this."})
+
+    async def fanned_out():
+        jobs = list(await db.scalars(select(Job).where(Job.kind == "federation.fan_out")
+                                     .execution_options(populate_existing=True)))
+        return len(jobs) == 2 and all(job.state == "done" for job in jobs)
+    await eventually(fanned_out, "the fan-out did not run")
+    deliveries = await db.scalars(select(Job.payload).where(Job.kind == "federation.deliver"))
+    assert not any("Nobody hears this." in json.dumps(payload) for payload in deliveries)
+
+    # Bob writes again (an Update): his server is alive, and gets what is sent next.
+    elsewhere.inbox_status = 202
+    update = {"id": f"{bob}#updates/2", "type": "Update", "actor": bob, "object": elsewhere.documents["/users/bob"]}
+    await deliver(client, elsewhere, bob, update, "http://localhost/inbox")
+    await eventually(lambda: _alive(host_record), "still marked unavailable")
+    await post(client, "/index", {"post": "Back again."})
+
+    async def delivered():
+        return any(body.get("object", {}).get("content", "").startswith("<p>Back again.")
+                   for _, _, body in elsewhere.received)
+    await eventually(delivered, "the post after the server came back was not delivered")
+
+
+async def _alive(record):
+    found = await record()
+    return found.failure_days == 0 and not found.unavailable
+
+
+async def test_a_changed_profile_reaches_followers_elsewhere(app, client, db, elsewhere):
+    alice = await make_user(db, "alice")
+    bob = elsewhere.person("bob")
+    await deliver(client, elsewhere, bob, follow_activity(bob, alice), INBOX.format(alice.id))
+    await jobs_done(app)
+    await login(client, "alice")
+    response = await post(client, "/edit_profile", {"nickname": "alice", "display_name": "Alice L.",
+                                                     "about_me": "new words", "timezone": ""})
+    assert response.status_code == 303
+    await jobs_done(app)
+    path, _, update = elsewhere.received[-1]
+    assert path == "/inbox" and update["type"] == "Update" and update["object"]["type"] == "Person"
+    assert update["object"]["name"] == "Alice L." and update["object"]["summary"] == "<p>new words</p>"
+
+
+async def test_with_the_guard_on_no_private_address_is_fetched(app, client, db, elsewhere):
+    """As in production: a delivery whose key lives on a private address cannot be checked."""
+    app.config["FEDERATION_ALLOW_PRIVATE_ADDRESSES"] = False
+    app.extensions.pop("federation_http", None)  # a client made with the guard on
+    alice = await make_user(db, "alice")
+    bob = elsewhere.person("bob")
+    response = await deliver(client, elsewhere, bob, follow_activity(bob, alice), INBOX.format(alice.id))
+    assert response.status_code == 401 and elsewhere.fetched == []
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "10.1.2.3", "[::1]", "169.254.169.254"])
+async def test_the_guard_refuses_private_addresses_after_resolving_them(app, host):
+    from microblog.federation.fetch import FetchFailed, signed_get
+    from microblog.federation.keys import instance_key
+    from microblog.db import new_session
+    app.config["FEDERATION_ALLOW_PRIVATE_ADDRESSES"] = False
+    app.extensions.pop("federation_http", None)
+    async with app.app_context():
+        async with new_session() as session:
+            key = await instance_key(session)
+        with pytest.raises(FetchFailed, match="private address"):
+            await signed_get(f"https://{host}/users/bob", "https://localhost/actor#main-key", key.private_key_pem)
