@@ -41,11 +41,18 @@ def peer(fediverse):
     return fediverse.peer
 
 
+def _site(fediverse, host: str):
+    try:
+        return fediverse.site(host)
+    except HarnessError as error:
+        pytest.fail(f"our app at https://{host} did not start: {error}", pytrace=False)
+
+
 @pytest.fixture(scope="session")
 def site_a(fediverse):
-    return fediverse.site("a.test")
+    return _site(fediverse, "a.test")
 
 
 @pytest.fixture(scope="session")
 def site_b(fediverse):
-    return fediverse.site("b.test")
+    return _site(fediverse, "b.test")

