@@ -1,6 +1,18 @@
 """A site that federates, and a server elsewhere for it to talk to: `elsewhere` is a real HTTP
 server on loopback (a thread) that serves actor documents and keeps what its inboxes receive,
-with keys of its own (tests/federation/keys/). Private addresses are allowed for these apps only."""
+with keys of its own (tests/federation/keys/). Private addresses are allowed for these apps only.
+
+And a real peer: Fixtures for the federation tests: a Fedify peer and our app, over HTTPS, offline (network.py).
+
+    def test_something(fediverse, peer, site_a):
+        peer.follow("bob", "@alice@a.test")                      # the peer's control API
+        response = fediverse.client.get(f"{site_a.url}/user/alice")  # https://a.test, through nginx
+        assert fediverse.nginx.requests(host="a.test", path="/.well-known/webfinger")
+
+`fediverse` (the namespace, CA, nginx and the peer) starts once per session, or per xdist worker;
+`site_a` and `site_b` are our app at https://a.test and https://b.test, each started on first use
+and kept for the session: tests that share them use names of their own (`unique`).
+"""
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -9,6 +21,8 @@ from pathlib import Path
 import pytest
 
 from microblog.federation.signatures import sign, sign_rfc9421
+
+from .network import HarnessError, fediverse as start_fediverse, unavailable
 
 KEYS = Path(__file__).resolve().parent / "keys"
 
@@ -83,3 +97,49 @@ def elsewhere():
     server = Elsewhere()
     yield server
     server.close()
+
+
+# --- a real peer, over HTTPS, in a network namespace (network.py) ---------------------------
+
+_timings: list[dict] = []  # this process's start-up times, for the summary
+
+
+@pytest.fixture(scope="session")
+def fediverse():
+    if reason := unavailable():
+        pytest.skip(reason)
+    try:
+        with start_fediverse() as world:
+            _timings.append(world.timings)
+            yield world
+    except HarnessError as error:
+        pytest.fail(f"the federation harness did not start: {error}", pytrace=False)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """How long the harness took to start (not shown under xdist: workers' output is not)."""
+    for timings in _timings:
+        terminalreporter.write_line("federation harness: " + ", ".join(
+            f"{step} {seconds:.1f} s" for step, seconds in timings.items()))
+
+
+@pytest.fixture(scope="session")
+def peer(fediverse):
+    return fediverse.peer
+
+
+def _site(fediverse, host: str):
+    try:
+        return fediverse.site(host)
+    except HarnessError as error:
+        pytest.fail(f"our app at https://{host} did not start: {error}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def site_a(fediverse):
+    return _site(fediverse, "a.test")
+
+
+@pytest.fixture(scope="session")
+def site_b(fediverse):
+    return _site(fediverse, "b.test")
