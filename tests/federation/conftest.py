@@ -2,7 +2,7 @@
 server on loopback (a thread) that serves actor documents and keeps what its inboxes receive,
 with keys of its own (tests/federation/keys/). Private addresses are allowed for these apps only.
 
-And a real peer: Fixtures for the federation tests: a Fedify peer and our app, over HTTPS, offline (network.py).
+And a real peer: a Fedify peer and our app, over HTTPS, offline (network.py).
 
     def test_something(fediverse, peer, site_a):
         peer.follow("bob", "@alice@a.test")                      # the peer's control API

@@ -213,7 +213,8 @@ http {{
     uwsgi_temp_path {folder}/uwsgi;
     scgi_temp_path {folder}/scgi;
     log_format federation escape=json '{{"host":"$host","method":"$request_method","uri":"$request_uri",'
-        '"status":$status,"remote":"$remote_addr","agent":"$http_user_agent","time":"$time_iso8601"}}';
+        '"status":$status,"remote":"$remote_addr","agent":"$http_user_agent","time":"$time_iso8601",'
+        '"signature_input":"$http_signature_input"}}';
     access_log {folder}/access.log federation;
     client_max_body_size 1m;
 {servers}}}
@@ -444,6 +445,7 @@ def site_env(host: str, folder: Path, env: dict) -> dict:
         "MICROBLOG_DOTENV": os.devnull,  # a developer's .env stays out
         "QUART_SKIP_DOTENV": "1",
         "SEARCH_INDEX_DIR": str(folder / "search-index"),
+        "FEDERATION_ALLOW_PRIVATE_ADDRESSES": "1",  # every *.test is on 127.0.0.x in the namespace
     }
 
 
