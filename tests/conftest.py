@@ -190,6 +190,7 @@ TEST_CONFIG = {
     "MAIL_PORT": 9,  # nothing listens: tests that read mail start their own server
     "SERVER_NAME": None,
     "JOBS_POLL_SECONDS": 60,  # a new job wakes the runner; tests of retries poll faster
+    "FEDERATION": False,  # tests/federation/ turn it on (else on for any https BASE_URL)
 }
 
 

@@ -17,6 +17,7 @@ async def background(page) -> str:
 
 async def choose(page, label: str) -> None:
     """Through the navigation bar's link, as a person would."""
+    await page.wait_for_load_state()  # the stylesheets are in: the phone's toggle is shown or not
     toggle = page.locator("details.navbar-menu > summary")
     if await toggle.is_visible():  # a phone
         await toggle.click()
