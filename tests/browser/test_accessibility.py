@@ -105,6 +105,7 @@ async def test_no_accessibility_violations(new_page, device, viewport, scheme):
         await page.get_by_role("button", name="Save").click()
     assert (await answer.value).status == 422
     await expect(page.get_by_label("Nickname")).to_have_attribute("aria-invalid", "true")
+    await page.wait_for_load_state()  # the refused page's stylesheets are in (its text can come first)
     violations = await axe_violations(page)
     if violations:
         report.append(describe("edit profile, refused", "/edit_profile", violations))
