@@ -32,7 +32,7 @@ class FetchFailed(Exception):
 
 
 class PrivateAddress(FetchFailed):
-    pass
+    """The address is loopback, the LAN, link-local or the like: never called for another server."""
 
 
 class GuardedBackend(httpcore.AsyncNetworkBackend):
@@ -49,7 +49,8 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
             raise httpcore.ConnectError(f"{host}: {error}") from error
         addresses = [info[4][0] for info in found]
         if not self.allow_private and any(not ipaddress.ip_address(a.split("%")[0]).is_global for a in addresses):
-            raise httpcore.ConnectError(f"{host} is a private address")
+            # Not an httpcore error: httpx passes it on as it is, and no retry is made of it.
+            raise PrivateAddress(f"{host} is a private address")
         return await self.inner.connect_tcp(addresses[0], port, timeout, local_address, socket_options)
 
     async def sleep(self, seconds: float) -> None:

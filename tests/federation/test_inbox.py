@@ -261,3 +261,17 @@ async def test_the_guard_refuses_private_addresses_after_resolving_them(app, hos
             key = await instance_key(session)
         with pytest.raises(FetchFailed, match="private address"):
             await signed_get(f"https://{host}/users/bob", "https://localhost/actor#main-key", key.private_key_pem)
+
+
+async def test_a_delivery_to_a_private_address_fails_at_once(app, db):
+    from microblog.federation.delivery import deliver_to
+    app.config["FEDERATION_ALLOW_PRIVATE_ADDRESSES"] = False
+    app.extensions.pop("federation_http", None)
+    alice = await make_user(db, "alice")
+    deliver_to(db, "https://10.0.0.7/inbox", {"id": "https://localhost/x", "type": "Note"}, alice.id)
+    await db.commit()
+    from microblog.jobs import run_one
+    assert await run_one(app)  # (a job committed outside a request wakes no runner)
+    [job] = await jobs_done(app)
+    assert (job.state, job.attempts) == ("failed", 1) and "private address" in job.last_error
+    assert await db.get(RemoteHost, "10.0.0.7") is None  # not a server that failed: one never asked
