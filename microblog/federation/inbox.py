@@ -1,9 +1,11 @@
 """What other servers send: POST /inbox (shared) and /users/<id>/inbox.
 
-A delivery is checked before anything is kept: its type and size (the site's MAX_BODY_BYTES), its HTTP signature (401 when
-missing or wrong, so a sender that tries one scheme first falls back to the other), and that the
-signer is the activity's actor. It is then stored as a job (one per activity id: a second copy is
-a quiet 202) and answered 202; the job does the work. A Delete of an actor we never knew, about
+A delivery is checked before anything is kept: its type and size (the site's MAX_BODY_BYTES), its
+HTTP signature (401 when missing or wrong, so a sender that tries one scheme first falls back to
+the other), and that the signer is the activity's actor. It is then stored as a job and answered
+202; the job does the work. A copy that arrives while the first waits is not queued again (the
+job's key is the activity id); one that comes later is handled again, harmlessly (handlers are
+idempotent). A Delete of an actor we never knew, about
 itself, is answered 202 with no work and no fetch: servers announce every account's deletion to
 everyone (Mastodon does this)."""
 import hashlib
@@ -16,7 +18,7 @@ from sqlalchemy import select
 from .. import jobs
 from ..db import get_session
 from ..security import csrf_exempt
-from .activities import INBOX
+from .activities import INBOX, id_of
 from .models import RemoteActor
 from .remote import actor_by_id, public_key_for
 from .signatures import SignatureError, key_owner_matches, verify
@@ -44,12 +46,6 @@ def target_uri() -> str:
     return base + path + (f"?{query.decode('latin-1')}" if query else "")
 
 
-def _id(value) -> str | None:
-    if isinstance(value, dict):
-        value = value.get("id")
-    return value if isinstance(value, str) else None
-
-
 @bp.route("/inbox", methods=["POST"])
 @bp.route("/users/<int(max=2147483647):user_id>/inbox", methods=["POST"])
 @csrf_exempt
@@ -64,12 +60,12 @@ async def inbox(user_id: int | None = None):
         activity = json.loads(body)
     except ValueError:
         return answer(400, "Not JSON.")
-    actor, activity_id = _id(activity.get("actor")) if isinstance(activity, dict) else None, None
+    actor = id_of(activity.get("actor")) if isinstance(activity, dict) else None
     if actor is None:
         return answer(400, "An activity needs an actor.")
-    activity_id = _id(activity.get("id"))
+    activity_id = id_of(activity.get("id"))
     db = get_session()
-    if activity.get("type") == "Delete" and _id(activity.get("object")) == actor \
+    if activity.get("type") == "Delete" and id_of(activity.get("object")) == actor \
             and await actor_by_id(db, actor, fetch=False) is None:
         return answer(202)  # an account we never knew is gone: nothing to do, nothing to fetch
     try:
