@@ -123,6 +123,9 @@ def from_environment(instance_path: str) -> dict:
         # On (1) or off (0); unset: on when BASE_URL is https (other servers need https).
         "FEDERATION": _bool(env("FEDERATION")) if env("FEDERATION") else None,
         "FEDERATION_TIMEOUT": float(env("FEDERATION_TIMEOUT") or 10),
+        # Activities from one server waiting to be handled, at most: past it the inbox answers
+        # 429 and the sender tries again later (a flood queues within bounds).
+        "FEDERATION_INBOX_QUEUE_PER_HOST": int(env("FEDERATION_INBOX_QUEUE_PER_HOST") or 500),
         "FEDERATION_ALLOW_PRIVATE_ADDRESSES": _bool(env("FEDERATION_ALLOW_PRIVATE_ADDRESSES")),
         "PASSWORD_HASH_TIME_COST": int(env("PASSWORD_HASH_TIME_COST") or 2),
         "PASSWORD_HASH_MEMORY_COST": int(env("PASSWORD_HASH_MEMORY_COST") or 19456),

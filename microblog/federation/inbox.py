@@ -3,7 +3,8 @@
 A delivery is checked before anything is kept: its type and size (the site's MAX_BODY_BYTES), its
 HTTP signature (401 when missing or wrong, so a sender that tries one scheme first falls back to
 the other), and that the signer is the activity's actor. It is then stored as a job and answered
-202; the job does the work. A copy that arrives while the first waits is not queued again (the
+202; the job does the work. A server with FEDERATION_INBOX_QUEUE_PER_HOST activities waiting gets
+429 and a Retry-After: a flood queues within bounds, it does not slow pages. A copy that arrives while the first waits is not queued again (the
 job's key is the activity id); one that comes later is handled again, harmlessly (handlers are
 idempotent). A Delete of an actor we never knew, about
 itself, is answered 202 with no work and no fetch: servers announce every account's deletion to
@@ -11,11 +12,13 @@ everyone (Mastodon does this)."""
 import hashlib
 import json
 import logging
+from urllib.parse import urlsplit
 
 from quart import Blueprint, Response, current_app, request
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .. import jobs
+from ..jobs import Job
 from ..db import get_session
 from ..security import csrf_exempt
 from .activities import INBOX, id_of
@@ -27,6 +30,7 @@ log = logging.getLogger("microblog.federation")
 bp = Blueprint("federation_inbox", __name__)
 
 TYPES = ("application/activity+json", "application/ld+json", "application/json")
+RETRY_AFTER_SECONDS = 60
 
 
 def answer(status: int, text: str = "") -> Response:
@@ -77,9 +81,23 @@ async def inbox(user_id: int | None = None):
     signer = await db.scalar(_signer_of(signed.key_id))
     if signer != actor or not key_owner_matches(signed.key_id, actor):
         return answer(401, "The signature is not the actor's.")
-    key = hashlib.sha256((activity_id or body.decode("utf-8", "replace")).encode()).hexdigest()
-    jobs.enqueue(db, INBOX, {"activity": activity}, key=key)
+    host = (urlsplit(actor).hostname or "").lower()
+    if await waiting_from(db, host) >= current_app.config["FEDERATION_INBOX_QUEUE_PER_HOST"]:
+        response = answer(429, "Too many activities from your server are waiting. Try again later.")
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    digest = hashlib.sha256((activity_id or body.decode("utf-8", "replace")).encode()).hexdigest()
+    jobs.enqueue(db, INBOX, {"activity": activity}, key=f"{host} {digest}")
     return answer(202)
+
+
+async def waiting_from(db, host: str) -> int:
+    """How many of `host`'s activities wait to be handled (counted up to the limit, in the job
+    keys' index: a key is "<host> <digest>" while its job waits)."""
+    limit = current_app.config["FEDERATION_INBOX_QUEUE_PER_HOST"]
+    prefix = f"{INBOX}:{host} ".replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    waiting = select(Job.id).where(Job.kind == INBOX, Job.dedup_key.like(prefix + "%", escape="\\")).limit(limit)
+    return await db.scalar(select(func.count()).select_from(waiting.subquery()))
 
 
 def _signer_of(key_id: str):

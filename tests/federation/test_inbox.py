@@ -275,3 +275,18 @@ async def test_a_delivery_to_a_private_address_fails_at_once(app, db):
     [job] = await jobs_done(app)
     assert (job.state, job.attempts) == ("failed", 1) and "private address" in job.last_error
     assert await db.get(RemoteHost, "10.0.0.7") is None  # not a server that failed: one never asked
+
+
+async def test_a_flood_from_one_server_queues_within_bounds(app, client, db, elsewhere):
+    """Past FEDERATION_INBOX_QUEUE_PER_HOST activities waiting, that server is told to come back
+    later (429, Retry-After); others are not."""
+    app.config["FEDERATION_INBOX_QUEUE_PER_HOST"] = 2
+    await app.extensions["job_runner"].stop(timeout=5)  # what arrives stays queued
+    alice = await make_user(db, "alice")
+    bob = elsewhere.person("bob")
+    answers = []
+    for n in range(3):
+        activity = {"id": f"{bob}/likes/{n}", "type": "Like", "actor": bob, "object": "http://localhost/post/1"}
+        response = await deliver(client, elsewhere, bob, activity, "http://localhost/inbox")
+        answers.append((response.status_code, response.headers.get("Retry-After")))
+    assert answers == [(202, None), (202, None), (429, "60")]
