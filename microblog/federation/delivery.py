@@ -86,6 +86,9 @@ async def _fan_out(job: jobs.Job) -> None:
 
 async def heard_from(host: str) -> None:
     """`host` answered or wrote to us: deliver to it again."""
+    async with database.new_session() as db:  # a read first: nearly always there is nothing to clear
+        if await db.scalar(select(RemoteHost.host).where(RemoteHost.host == host, RemoteHost.failure_days > 0)) is None:
+            return
     async with database.separate_transaction() as db:
         await db.execute(update(RemoteHost).where(RemoteHost.host == host, RemoteHost.failure_days > 0)
                          .values(failure_days=0, unavailable=False, last_failure=None))

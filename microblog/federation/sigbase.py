@@ -5,6 +5,7 @@ Pure: no Quart, no database. Time is `microblog.clock.now()`, so tests can step 
 """
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 from datetime import datetime, timedelta, timezone
@@ -116,10 +117,17 @@ def sign_bytes(key: PrivateKey, data: bytes) -> bytes:
 
 def private_key(pem: str | bytes | PrivateKey) -> PrivateKey:
     if isinstance(pem, (str, bytes)):
-        pem = serialization.load_pem_private_key(pem.encode() if isinstance(pem, str) else pem, None)
+        pem = _loaded_private_key(pem.encode() if isinstance(pem, str) else pem)
     if not isinstance(pem, (rsa.RSAPrivateKey, ed25519.Ed25519PrivateKey)):
         raise ValueError("only RSA and Ed25519 keys sign requests")
     return pem
+
+
+@functools.lru_cache(maxsize=256)
+def _loaded_private_key(pem: bytes) -> PrivateKey:
+    """Our own keys, read once per worker: OpenSSL's check of an RSA key's consistency costs
+    ~15–70 ms a time (most of a delivery's CPU), and these were made and kept by this site."""
+    return serialization.load_pem_private_key(pem, None, unsafe_skip_rsa_key_validation=True)
 
 
 def public_key_from_pem(pem: str | bytes) -> PublicKey:
