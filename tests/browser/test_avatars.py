@@ -26,16 +26,23 @@ async def offline(page, site: str) -> list[str]:
     return refused
 
 
-async def broken_images(page) -> list[str]:
-    """Every <img> of the page once loaded; those the browser could not draw."""
+async def loaded_images(page) -> list[dict]:
+    """Every <img> of the page once all are loaded (src, naturalWidth), read in one go: a card
+    opened under a resting pointer can add one meanwhile."""
     await expect(page.locator("img").first).to_be_attached()
     # Polled from here: wait_for_function polls with eval() in the page, which the CSP refuses.
     for _ in range(200):
-        if await page.evaluate("[...document.images].every((image) => image.complete)"):
-            break
+        images = await page.evaluate("[...document.images].map((image) => "
+                                     "({src: image.src, complete: image.complete, width: image.naturalWidth}))")
+        if all(image["complete"] for image in images):
+            return images
         await asyncio.sleep(0.05)
-    return await page.evaluate(
-        "[...document.images].filter((image) => !(image.naturalWidth > 0)).map((image) => image.src)")
+    raise AssertionError(f"images still loading: {images}")
+
+
+async def broken_images(page) -> list[str]:
+    """Every <img> of the page once loaded; those the browser could not draw."""
+    return [image["src"] for image in await loaded_images(page) if not image["width"] > 0]
 
 
 async def test_avatars_load_from_the_site_alone(new_page, server):
@@ -50,11 +57,10 @@ async def test_avatars_load_from_the_site_alone(new_page, server):
 
     for path in (f"/user/{fan}", "/explore", f"/user/{star}"):
         await page.goto(path)
-        assert not await broken_images(page), path
-        sources = await page.evaluate("[...document.images].map((image) => image.src)")
+        images = await loaded_images(page)
+        sources = [image["src"] for image in images]
         assert sources and all(source.startswith(server.url + "/avatar/") for source in sources), sources
-        sizes = await page.evaluate("[...document.images].map((image) => image.naturalWidth)")
-        assert all(size > 0 for size in sizes), sizes
+        assert all(image["width"] > 0 for image in images), (path, images)
 
     # Following (htmx), then the list of the followed, with its small avatars.
     await page.get_by_role("button", name=f"Follow {star}", exact=True).click()
