@@ -72,6 +72,7 @@ def test_the_peer_follows_someone_here_and_reads_her(fediverse, peer, site_a):
     inbox = alice_actor.removeprefix("https://a.test") + "/inbox"
     ours = [r for r in fediverse.nginx.requests(host="a.test") if r["method"] == "POST" and r["uri"] == inbox]
     assert [r["status"] for r in ours] == [202, 202]  # the Follow and its Undo, each at the first attempt
+    assert all(r["signature_input"] for r in ours), ours  # RFC 9421 (draft-cavage has no Signature-Input)
     assert all(r["signature_input"] for r in ours)
 
 
