@@ -11,7 +11,7 @@ import sys
 import httpx
 import pytest
 
-from .network import PeerError, unique
+from .network import PeerError, unique, wait_for
 
 pytestmark = pytest.mark.federation
 
@@ -138,8 +138,10 @@ def test_asked_to_follow_nobody_on_our_app_the_peer_asks_it_webfinger(fediverse,
     assert re.search(rf"resource=acct(:|%3A){nobody}(@|%40)a\.test", asked["uri"])
     assert asked["status"] == 404
     assert "Fedify" in asked["agent"]
-    assert any('"GET /.well-known/webfinger 1.1" 404' in line and "Fedify" in line  # the app's own log
-               for line in site_a.log.read_text().splitlines())                  # (it leaves queries out)
+    # The app's own access log has it too (written once the answer is sent: waited for; it leaves
+    # queries out).
+    wait_for(lambda: any('"GET /.well-known/webfinger 1.1" 404' in line and "Fedify" in line
+                         for line in site_a.log.read_text().splitlines()), "the app's log line", 10)
 
 
 def test_commands_run_inside_the_namespace_see_the_names(fediverse, peer):
