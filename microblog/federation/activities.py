@@ -2,8 +2,6 @@
 checked who sent them. Handled: Follow of a person here (accepted at once, Accept sent back),
 Undo of that Follow, Delete and Update of a remote actor by itself. Anything else is accepted and
 dropped quietly (replies, likes and the rest come with later features)."""
-import logging
-
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,14 +9,12 @@ from .. import jobs
 from ..accounts.models import User
 from ..db import get_session
 from ..follows.models import follow, unfollow
-from ..web import external_url
 from .delivery import deliver_to, heard_from, host_of
-from .documents import CONTEXT, actor_id as local_actor_id
+from .documents import CONTEXT, actor_id as local_actor_id, local_user_id
 from .fetch import FetchFailed
 from .models import RemoteActor
 from .remote import actor_by_id, parse_actor, remember
 
-log = logging.getLogger("microblog.federation")
 INBOX = "federation.inbox"
 
 
@@ -30,10 +26,8 @@ def id_of(value) -> str | None:
 
 async def local_person(db: AsyncSession, url: str | None) -> User | None:
     """The person here whose actor id is `url`."""
-    prefix = external_url("federation.actor", user_id=0)[:-1]
-    if not url or not url.startswith(prefix) or not url[len(prefix):].isdigit():
-        return None
-    user = await db.get(User, int(url[len(prefix):]))
+    user_id = local_user_id(url)
+    user = await db.get(User, user_id) if user_id is not None else None
     return user if user is not None and user.is_local else None
 
 

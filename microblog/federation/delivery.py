@@ -12,7 +12,6 @@ record.
 An activity is built when its job is queued, in the transaction of what it reports: what was true
 then is what the other servers are told."""
 import logging
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 import httpx
@@ -24,7 +23,7 @@ from .. import db as database
 from .. import jobs
 from ..accounts.models import User
 from ..db import get_session, insert_or_ignore, utcnow
-from ..follows.models import follow_counts, followers
+from ..follows.models import followers
 from ..posts.models import Post
 from ..web import external_url
 from . import documents
@@ -161,7 +160,6 @@ async def send_deletion(db: AsyncSession, post_id: int, author_id: int) -> None:
 async def send_profile(db: AsyncSession, user_id: int) -> None:
     """A changed profile, as an Update of the Person (listens to events.profile_updated)."""
     if current_app.config["FEDERATION"] and await has_remote_followers(db, user_id):
-        user = await db.get_one(User, user_id)
-        person = documents.person(user, (await key_of(db, user_id)).public_key_pem, *await follow_counts(db, user))
+        person = await documents.person_of(db, await db.get_one(User, user_id))
         fan_out(db, {"@context": documents.CONTEXT, "id": f"{person['id']}#updates/{int(utcnow().timestamp())}",
                      "type": "Update", "actor": person["id"], "to": [documents.AS_PUBLIC], "object": person}, user_id)

@@ -7,9 +7,13 @@ from urllib.parse import urlsplit
 from markupsafe import Markup
 from quart import current_app
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from ..accounts.models import User
+from ..follows.models import follow_counts
 from ..posts.text import linkify
 from ..web import external_url
+from .keys import key_of
 
 AS_PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 CONTEXT = ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"]
@@ -24,6 +28,13 @@ def local_domain() -> str:
 
 def actor_id(user_id: int) -> str:
     return external_url("federation.actor", user_id=user_id)
+
+
+def local_user_id(url: str | None) -> int | None:
+    """The id of the person here whose actor id `url` is (`/users/<id>`), else None."""
+    prefix = actor_id(0)[:-1]
+    number = url[len(prefix):] if url and url.startswith(prefix) else ""
+    return int(number) if number.isdigit() else None
 
 
 def instance_actor_id() -> str:
@@ -53,6 +64,12 @@ def person(user: User, public_key_pem: str, followers: int, following: int) -> d
         "icon": {"type": "Image", "mediaType": "image/png",
                  "url": external_url("avatars.identicon_as_png", user_id=user.id)},
     }
+
+
+async def person_of(db: AsyncSession, user: User) -> dict:
+    """`person` with what it needs read: the key pair (made if need be) and the follow counts."""
+    key = await key_of(db, user.id)
+    return person(user, key.public_key_pem, *await follow_counts(db, user))
 
 
 def application(public_key_pem: str) -> dict:

@@ -18,7 +18,6 @@ import httpcore
 import httpx
 from quart import Quart, current_app
 
-from ..web import external_url
 from .documents import ACTIVITY_JSON
 from .signatures import sign
 
@@ -124,7 +123,3 @@ def init_app(app: Quart) -> None:
         found = app.extensions.pop("federation_http", None)
         if found is not None:
             await found.aclose()
-
-
-def instance_signer() -> str:
-    return external_url("federation.instance_actor") + "#main-key"

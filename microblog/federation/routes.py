@@ -13,17 +13,17 @@ from ..posts.models import Post
 from ..web import external_url
 from . import documents
 from .documents import ACTIVITY_JSON, JRD_JSON
-from .keys import instance_key, key_of
+from .keys import instance_key
 
 bp = Blueprint("federation", __name__)
+OUTBOX_PAGE = 20
+_AS_PROFILE = re.compile(r'application/ld\+json\s*;\s*profile\s*=\s*"?https://www\.w3\.org/ns/activitystreams"?')
 
 
 @bp.before_request
 async def _only_when_on() -> None:
     if not current_app.config["FEDERATION"]:
         abort(404)
-OUTBOX_PAGE = 20
-_AS_PROFILE = re.compile(r'application/ld\+json\s*;\s*profile\s*=\s*"?https://www\.w3\.org/ns/activitystreams"?')
 
 
 def wants_activity_json() -> bool:
@@ -44,13 +44,6 @@ async def local_user(user_id: int) -> User:
     if user is None or not user.is_local:
         abort(404)
     return user
-
-
-async def person_of(user: User) -> dict:
-    db = get_session()
-    key = await key_of(db, user.id)
-    followers, following = await follow_counts(db, user)
-    return documents.person(user, key.public_key_pem, followers, following)
 
 
 # --- discovery, at the host's root -------------------------------------------------------------
@@ -74,9 +67,8 @@ async def _resource_owner(resource: str) -> User | None:
         if host.lower() != documents.local_domain().lower():
             return None
         return await User.by_nickname(db, nickname)
-    actor_prefix = external_url("federation.actor", user_id=0)[:-1]
-    if resource.startswith(actor_prefix) and resource[len(actor_prefix):].isdigit():
-        user = await db.get(User, int(resource[len(actor_prefix):]))
+    if (user_id := documents.local_user_id(resource)) is not None:
+        user = await db.get(User, user_id)
         return user if user is not None and user.is_local else None
     profile_prefix = external_url("profiles.user", nickname="x")[:-1]
     if resource.startswith(profile_prefix):
@@ -125,7 +117,7 @@ async def actor(user_id: int):
         response = redirect(external_url("profiles.user", nickname=user.nickname))
         response.vary.add("Accept")
         return response
-    return activity_json(await person_of(user))
+    return activity_json(await documents.person_of(get_session(), user))
 
 
 @bp.route("/actor")
@@ -184,7 +176,7 @@ async def negotiate():
     args = request.view_args or {}
     if request.endpoint == "profiles.user":
         user = await User.by_nickname(db, args.get("nickname", ""))
-        return activity_json(await person_of(user)) if user is not None else abort(404)
+        return activity_json(await documents.person_of(get_session(), user)) if user is not None else abort(404)
     if request.endpoint == "posts.show":
         post = await db.get(Post, args.get("post_id"))
         author = post is not None and await db.get(User, post.user_id)

@@ -10,14 +10,12 @@ from microblog.federation.keys import BACKFILL_BATCH, KEY_PAIR
 from microblog.jobs import Job, enqueue, run_one
 from search.support import jobs_done
 
-from .test_inbox import INBOX, deliver, follow_activity, follower_pairs
+from .test_inbox import deliver, follow_activity, followed_from_elsewhere, follower_pairs
 
 
 async def test_activities_that_change_nothing(app, client, db, elsewhere):
-    alice = await make_user(db, "alice")
-    bob, carol = elsewhere.person("bob"), elsewhere.person("carol")
-    await deliver(client, elsewhere, bob, follow_activity(bob, alice), INBOX.format(alice.id))
-    await jobs_done(app)
+    alice, bob = await followed_from_elsewhere(app, client, db, elsewhere)
+    carol = elsewhere.person("carol")
     assert len(await follower_pairs(db)) == 1
     sent = len(elsewhere.received)
 

@@ -6,10 +6,11 @@ import pytest
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from sqlalchemy import select
 
-from conftest import follow, make_post, make_user
-from helpers import text_of
+from conftest import follow, make_post
+from helpers import post, text_of
 from microblog.accounts import User
 from microblog.federation import ActorKey
+from microblog.jobs import Job
 
 AS = {"Accept": "application/activity+json"}
 LD = {"Accept": 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'}
@@ -139,8 +140,6 @@ async def test_the_instance_actor(client):
 
 
 async def test_registering_queues_the_accounts_keys(app, client, db):
-    from helpers import post
-    from microblog.jobs import Job
     await post(client, "/auth/register", {"nickname": "carol", "email": "carol@example.com",
                                           "password": "correct horse", "password2": "correct horse"})
     carol = await User.by_nickname(db, "carol")

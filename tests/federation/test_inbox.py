@@ -10,11 +10,15 @@ from sqlalchemy import select
 from conftest import make_user
 from helpers import login, post
 from microblog.accounts import User
+from microblog.db import new_session
 from microblog.federation import RemoteActor
+from microblog.federation.delivery import deliver_to
+from microblog.federation.fetch import FetchFailed, signed_get
+from microblog.federation.keys import instance_key
 from microblog.federation.models import RemoteHost
-from microblog.jobs import Job
 from microblog.federation.signatures import public_key_from_pem, verify
 from microblog.follows.models import followers
+from microblog.jobs import Job, run_one
 from search.support import jobs_done
 
 INBOX = "http://localhost/users/{}/inbox"
@@ -32,6 +36,15 @@ def follow_activity(actor: str, alice) -> dict:
 
 async def follower_pairs(db) -> set[tuple[int, int]]:
     return {tuple(row) for row in await db.execute(select(followers.c.follower_id, followers.c.followed_id))}
+
+async def followed_from_elsewhere(app, client, db, elsewhere):
+    """alice here, followed by bob from elsewhere (accepted, jobs done): alice, bob's actor id."""
+    alice = await make_user(db, "alice")
+    bob = elsewhere.person("bob")
+    await deliver(client, elsewhere, bob, follow_activity(bob, alice), INBOX.format(alice.id))
+    await jobs_done(app)
+    return alice, bob
+
 
 
 async def test_a_follow_from_elsewhere_is_accepted_and_posts_follow_it(app, client, db, elsewhere):
@@ -122,10 +135,7 @@ async def test_an_unknown_actor_deleting_itself_is_a_quiet_202(app, client, db, 
 
 
 async def test_a_remote_actor_deleted_or_updated_by_itself(app, client, db, elsewhere):
-    alice = await make_user(db, "alice")
-    bob = elsewhere.person("bob")
-    await deliver(client, elsewhere, bob, follow_activity(bob, alice), INBOX.format(alice.id))
-    await jobs_done(app)
+    alice, bob = await followed_from_elsewhere(app, client, db, elsewhere)
     document = dict(elsewhere.documents["/users/bob"], name="Robert")
     update = {"id": f"{bob}#updates/1", "type": "Update", "actor": bob, "object": document}
     assert (await deliver(client, elsewhere, bob, update, "http://localhost/inbox")).status_code == 202
@@ -180,10 +190,7 @@ async def eventually(check, what: str, timeout: float = 10):
 
 
 async def test_a_server_failing_for_days_is_skipped_until_it_is_heard_from(app, client, db, elsewhere):
-    alice = await make_user(db, "alice")
-    bob = elsewhere.person("bob")
-    await deliver(client, elsewhere, bob, follow_activity(bob, alice), INBOX.format(alice.id))
-    await jobs_done(app)
+    alice, bob = await followed_from_elsewhere(app, client, db, elsewhere)
     await login(client, "alice")
 
     async def host_record():
@@ -225,10 +232,7 @@ async def _alive(record):
 
 
 async def test_a_changed_profile_reaches_followers_elsewhere(app, client, db, elsewhere):
-    alice = await make_user(db, "alice")
-    bob = elsewhere.person("bob")
-    await deliver(client, elsewhere, bob, follow_activity(bob, alice), INBOX.format(alice.id))
-    await jobs_done(app)
+    alice, bob = await followed_from_elsewhere(app, client, db, elsewhere)
     await login(client, "alice")
     response = await post(client, "/edit_profile", {"nickname": "alice", "display_name": "Alice L.",
                                                      "about_me": "new words", "timezone": ""})
@@ -251,9 +255,6 @@ async def test_with_the_guard_on_no_private_address_is_fetched(app, client, db, 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "10.1.2.3", "[::1]", "169.254.169.254"])
 async def test_the_guard_refuses_private_addresses_after_resolving_them(app, host):
-    from microblog.federation.fetch import FetchFailed, signed_get
-    from microblog.federation.keys import instance_key
-    from microblog.db import new_session
     app.config["FEDERATION_ALLOW_PRIVATE_ADDRESSES"] = False
     app.extensions.pop("federation_http", None)
     async with app.app_context():
@@ -264,13 +265,11 @@ async def test_the_guard_refuses_private_addresses_after_resolving_them(app, hos
 
 
 async def test_a_delivery_to_a_private_address_fails_at_once(app, db):
-    from microblog.federation.delivery import deliver_to
     app.config["FEDERATION_ALLOW_PRIVATE_ADDRESSES"] = False
     app.extensions.pop("federation_http", None)
     alice = await make_user(db, "alice")
     deliver_to(db, "https://10.0.0.7/inbox", {"id": "https://localhost/x", "type": "Note"}, alice.id)
     await db.commit()
-    from microblog.jobs import run_one
     assert await run_one(app)  # (a job committed outside a request wakes no runner)
     [job] = await jobs_done(app)
     assert (job.state, job.attempts) == ("failed", 1) and "private address" in job.last_error
