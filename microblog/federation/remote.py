@@ -3,7 +3,8 @@ with a domain and a RemoteActor, and their keys, for checking what they send."""
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from cryptography.exceptions import UnsupportedAlgorithm
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..accounts.models import DISPLAY_NAME_MAX, User
@@ -50,7 +51,10 @@ def parse_actor(document: dict, fetched_from: str) -> dict:
     nickname = _text(document.get("preferredUsername"), NICKNAME_MAX)
     if inbox is None or nickname is None:
         raise FetchFailed(f"{actor[:200]} has no inbox or no username")
-    public_key_from_pem(key["publicKeyPem"])  # a key we can read, or SignatureError
+    try:
+        public_key_from_pem(key["publicKeyPem"])  # a key we can read
+    except (ValueError, TypeError, UnsupportedAlgorithm) as error:
+        raise FetchFailed(f"{actor[:200]}'s key cannot be read") from error
     endpoints = document.get("endpoints") if isinstance(document.get("endpoints"), dict) else {}
     return {
         "actor_id": actor, "key_id": key_id, "inbox": inbox, "shared_inbox": _url(endpoints.get("sharedInbox")),
@@ -72,7 +76,8 @@ async def remember(db: AsyncSession, found: dict) -> User:
     remote = await db.scalar(select(RemoteActor).where(RemoteActor.actor_id == found["actor_id"]))
     if remote is None:
         await db.execute(insert_or_ignore(db, User).values(nickname=found["nickname"], domain=found["domain"]))
-        user = await db.scalar(select(User).where(User.nickname == found["nickname"], User.domain == found["domain"]))
+        user = await db.scalar(select(User).where(func.lower(User.nickname) == found["nickname"].lower(),
+                                                  User.domain == found["domain"]))  # as the unique index compares
         await db.execute(insert_or_ignore(db, RemoteActor).values(
             user_id=user.id, **{k: found[k] for k in ("actor_id", "key_id", "inbox", "shared_inbox",
                                                       "profile_url", "icon_url")}, fetched_at=utcnow()))

@@ -35,6 +35,7 @@ def test_what_is_kept():
     ({"publicKey": {"id": "https://elsewhere.example/keys/1", "owner": BOB, "publicKeyPem": "x"}}, "is not its own"),
     ({"publicKey": {"id": f"{BOB}#main-key", "owner": "https://peer.example/users/eve", "publicKeyPem": "x"}},
      "is not its own"),
+    ({"publicKey": {"id": f"{BOB}#main-key", "owner": BOB, "publicKeyPem": "not a key"}}, "cannot be read"),
     ({"inbox": None}, "no inbox"),
     ({"inbox": "ftp://peer.example/inbox"}, "no inbox"),
     ({"preferredUsername": "   "}, "no username"),
