@@ -90,7 +90,7 @@ async def signed_get(url: str, key_id: str, private_key_pem: str) -> dict:
         async with client().stream("GET", url, headers=headers) as response:
             if response.status_code != 200:
                 raise FetchFailed(f"{url[:200]} answered {response.status_code}")
-            body = b""
+            body = bytearray()
             async for chunk in response.aiter_bytes():
                 body += chunk
                 if len(body) > MAX_DOCUMENT:
@@ -107,11 +107,13 @@ async def signed_get(url: str, key_id: str, private_key_pem: str) -> dict:
 
 
 async def signed_post(url: str, activity: dict, key_id: str, private_key_pem: str) -> httpx.Response:
-    """Deliver `activity` to an inbox, signed as Mastodon signs."""
+    """Deliver `activity` to an inbox, signed as Mastodon signs. Only the answer's status and
+    headers are read: whatever body an inbox sends back is left unread, however large."""
     body = json.dumps(activity).encode()
     headers = {"Content-Type": ACTIVITY_JSON, "Accept": ACCEPT}
     headers.update(sign("POST", public_url(url), headers, body, key_id, private_key_pem))
-    return await client().post(url, content=body, headers=headers)
+    async with client().stream("POST", url, content=body, headers=headers) as response:
+        return response
 
 
 def init_app(app: Quart) -> None:
