@@ -28,6 +28,7 @@ from .models import ActorKey, InstanceKey, RemoteActor
 from .routes import bp, negotiate, vary_on_accept
 
 __all__ = ["ActorKey", "InstanceKey", "RemoteActor", "activities", "init_app"]
+log = logging.getLogger("microblog.federation")
 
 
 def full_handle(user) -> str:
@@ -44,7 +45,7 @@ def switched_on(app: Quart) -> bool:
     if wanted is None:
         wanted = (app.config.get("BASE_URL") or "").startswith("https://")
         if not wanted:
-            logging.getLogger("microblog.federation").info(
+            log.info(
                 "federation is off: BASE_URL is not an https address (FEDERATION=1 turns it on anyway)")
     return bool(wanted)
 
@@ -73,4 +74,4 @@ def init_app(app: Quart) -> None:
                     jobs.enqueue(db, KEY_PAIR, {}, key="backfill")
                     await database.commit(db)
         except (SQLAlchemyError, OSError) as error:  # the site starts with its database down, too
-            logging.getLogger("microblog.federation").warning("keys for existing accounts not queued: %s", error)
+            log.warning("keys for existing accounts not queued: %s", error)

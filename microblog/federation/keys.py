@@ -4,7 +4,7 @@ Making one takes about 50 ms here (more on a Pi), so it runs in a thread, off th
 a job queued at registration, by a job that gives existing accounts theirs, and otherwise the
 first time a key is needed (an actor document, a delivery). Two workers making the same person's
 key at once both insert-or-ignore: the first one kept is everyone's. Tests swap `make_key_pair`
-for ready-made keys (tests/federation/keys/)."""
+for ready-made keys (tests/ready_keys.py)."""
 import asyncio
 
 from cryptography.hazmat.primitives import serialization
@@ -34,23 +34,21 @@ def make_key_pair() -> tuple[str, str]:
 
 async def key_of(db: AsyncSession, user_id: int) -> ActorKey:
     """The key pair of a person here, made now if they have none yet."""
-    key = await db.get(ActorKey, user_id)
-    if key is None or key.private_key_pem is None:
-        private, public = await asyncio.to_thread(make_key_pair)
-        await db.execute(insert_or_ignore(db, ActorKey).values(
-            user_id=user_id, public_key_pem=public, private_key_pem=private))
-        key = await db.get_one(ActorKey, user_id, populate_existing=True)
-    return key
+    return await _kept_or_made(db, ActorKey, user_id, user_id=user_id)
 
 
 async def instance_key(db: AsyncSession) -> InstanceKey:
     """The site's own key pair (the instance actor's), made the first time it is needed."""
-    key = await db.get(InstanceKey, 1)
-    if key is None:
+    return await _kept_or_made(db, InstanceKey, 1, id=1)
+
+
+async def _kept_or_made(db: AsyncSession, model, primary_key: int, **row):
+    found = await db.get(model, primary_key)
+    if found is None:
         private, public = await asyncio.to_thread(make_key_pair)
-        await db.execute(insert_or_ignore(db, InstanceKey).values(id=1, public_key_pem=public, private_key_pem=private))
-        key = await db.get_one(InstanceKey, 1, populate_existing=True)
-    return key
+        await db.execute(insert_or_ignore(db, model).values(**row, public_key_pem=public, private_key_pem=private))
+        found = await db.get_one(model, primary_key, populate_existing=True)
+    return found
 
 
 def queue_key_pair(db: AsyncSession, user_id: int) -> None:
