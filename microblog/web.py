@@ -125,6 +125,13 @@ def same_site_path(url: str | None) -> str | None:
     return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
 
 
+def keep_choice(response: Response, name: str, value: str) -> Response:
+    """A reader's choice (the language, the colours) kept a year in a cookie of its own."""
+    response.set_cookie(name, value, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
+                        secure=current_app.config["QUART_AUTH_COOKIE_SECURE"])
+    return response
+
+
 def back_or(default_endpoint: str, **values) -> str:
     """Where a no-JS form came from (a page inside the site), else a default page."""
     return (safe_next(request.args.get("next")) or same_site_path(request.referrer)

@@ -1,11 +1,10 @@
 """The language menu: a visitor's choice is kept in a cookie, a user's on their account too."""
-from quart import Blueprint, current_app, g, request
+from quart import Blueprint, g, request
 
-from ..web import Refused, back_or, see_other
+from ..web import Refused, back_or, keep_choice, see_other
 from .locales import LOCALE_COOKIE, gettext as _, offered
 
 bp = Blueprint("i18n", __name__)
-YEAR = 365 * 24 * 3600
 
 
 @bp.route("/language", methods=["POST"])
@@ -17,7 +16,4 @@ async def choose_language():
         raise Refused(400, _("That language is not available."), back)
     if g.get("user") is not None:
         g.user.locale = choice  # saved by the request's commit
-    response = see_other(back)
-    response.set_cookie(LOCALE_COOKIE, choice, max_age=YEAR, samesite="Lax", httponly=True,
-                        secure=current_app.config["QUART_AUTH_COOKIE_SECURE"])
-    return response
+    return keep_choice(see_other(back), LOCALE_COOKIE, choice)

@@ -1,13 +1,12 @@
 """The Appearance page: light, dark or automatic, for visitors (a cookie) and accounts (saved on
 it, and the cookie too, so the log-in page after logging out keeps the colours)."""
-from quart import Blueprint, current_app, flash, g, render_template, request, url_for
+from quart import Blueprint, flash, g, render_template, request, url_for
 
 from ..i18n import gettext as _
-from ..web import Refused, see_other
+from ..web import Refused, keep_choice, see_other
 from .choice import THEME_COOKIE, THEMES, chosen_theme, known
 
 bp = Blueprint("themes", __name__)
-YEAR = 365 * 24 * 3600
 
 
 @bp.route("/appearance")
@@ -24,7 +23,4 @@ async def choose_theme():
     if g.get("user") is not None:
         g.user.theme = choice  # saved by the request's commit
     await flash(_("Appearance saved."), "success")
-    response = see_other(url_for("themes.appearance"))
-    response.set_cookie(THEME_COOKIE, choice, max_age=YEAR, samesite="Lax", httponly=True,
-                        secure=current_app.config["QUART_AUTH_COOKIE_SECURE"])
-    return response
+    return keep_choice(see_other(url_for("themes.appearance")), THEME_COOKIE, choice)
