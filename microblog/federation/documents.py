@@ -6,7 +6,6 @@ from urllib.parse import urlsplit
 
 from markupsafe import Markup
 from quart import current_app
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..accounts.models import User
@@ -51,7 +50,7 @@ def person(user: User, public_key_pem: str, followers: int, following: int) -> d
     return {
         "@context": CONTEXT,
         "id": me, "type": "Person",
-        "preferredUsername": user.nickname, "name": user.display_name or user.nickname,
+        "preferredUsername": user.nickname, "name": user.name,
         "summary": note_html(user.about_me or ""),
         "url": external_url("profiles.user", nickname=user.nickname),
         "inbox": external_url("federation_inbox.inbox", user_id=user.id),
