@@ -110,7 +110,7 @@ def posts_refused(own_server):
     return own_server
 
 
-async def test_server_error_on_post_with_htmx(new_page, posts_refused):
+async def test_server_error_on_post_with_htmx(posts_refused, new_page):  # pages close before the server stops
     server = posts_refused
     page, problems = await new_page(js=True, on=server)
     problems.allow_console_error(status_logged(500))
@@ -149,7 +149,7 @@ async def test_server_error_on_post_with_htmx(new_page, posts_refused):
     await assert_not_reloaded(page)
 
 
-async def test_server_error_on_post_without_javascript(new_page, posts_refused):
+async def test_server_error_on_post_without_javascript(posts_refused, new_page):  # pages close first
     server = posts_refused
     page, problems = await new_page(js=False, on=server)
     problems.allow_console_error(status_logged(500))

@@ -48,7 +48,7 @@ async def test_too_long_is_refused_and_nothing_is_cut(new_page, js):
         await expect(page.locator("#post-hint")).to_have_text(f"At most {LIMIT} characters.")
 
 
-async def test_the_default_limit_takes_300_characters(new_page, default_server):
+async def test_the_default_limit_takes_300_characters(default_server, new_page):  # pages close first
     page, _ = await new_page(js=True, on=default_server)
     await sign_up(page, "roomy")
     await page.goto("/index")
