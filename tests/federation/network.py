@@ -227,6 +227,7 @@ NGINX_SERVER = """\
         server_name {host};
         ssl_certificate {certificate};
         ssl_certificate_key {key};
+        include {folder}/down-{host}.conf;
         location / {{
             proxy_pass http://127.0.0.1:{port};
             proxy_http_version 1.1;
@@ -251,8 +252,10 @@ class Nginx:
         """TLS on 443 for each host, proxied to 127.0.0.1:upstreams[host] inside the namespace."""
         folder.mkdir()
         nginx = cls(folder, folder / "https.sock")
+        for host in upstreams:
+            (folder / f"down-{host}.conf").write_text("")
         servers = "".join(NGINX_SERVER.format(
-            address=HOSTS[host], socket=nginx.socket, host=host, port=port,
+            address=HOSTS[host], socket=nginx.socket, host=host, port=port, folder=folder,
             certificate=certificates.files[host][0], key=certificates.files[host][1])
             for host, port in upstreams.items())
         config = folder / "nginx.conf"
@@ -275,6 +278,27 @@ class Nginx:
         """The access log's lines (newest last), those to `host` whose path starts with `path`."""
         lines = [json.loads(line) for line in (self.folder / "access.log").read_text().splitlines() if line]
         return [line for line in lines if (host is None or line["host"] == host) and line["uri"].startswith(path)]
+
+    @contextmanager
+    def unreachable(self, host: str, client: httpx.Client):
+        """`host` is down: nginx closes every connection to it unanswered (`return 444`), as a
+        server that is gone does, until the block ends. Waits until the change holds, both ways."""
+        def answers() -> bool:
+            try:
+                client.get(f"https://{host}/", timeout=5)
+                return True
+            except httpx.TransportError:
+                return False
+        down = self.folder / f"down-{host}.conf"
+        down.write_text("return 444;\n")
+        self.process.send_signal(signal.SIGHUP)  # nginx reads its configuration again
+        wait_for(lambda: not answers(), f"{host} down", 15, self.process)
+        try:
+            yield
+        finally:
+            down.write_text("")
+            self.process.send_signal(signal.SIGHUP)
+            wait_for(answers, f"{host} up again", 15, self.process)
 
     def stop(self) -> None:
         _stop(self.process, signal.SIGQUIT)  # graceful: finish the requests in hand
@@ -502,6 +526,10 @@ class Fediverse:
                                           self.env, **settings)
             self.timings[f"start {host}"] = time.monotonic() - started
         return self.sites[host]
+
+    def unreachable(self, host: str):
+        """`with fediverse.unreachable("peer.test"):` that server is down (Nginx.unreachable)."""
+        return self.nginx.unreachable(host, self.client)
 
     def run(self, *argv: str, **kwargs) -> subprocess.CompletedProcess:
         """A command inside the namespace, with the CA trusted (e.g. `curl https://a.test/`)."""

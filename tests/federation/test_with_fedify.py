@@ -76,6 +76,30 @@ def test_the_peer_follows_someone_here_and_reads_her(fediverse, peer, site_a):
     assert all(r["signature_input"] for r in ours)
 
 
+def test_an_unreachable_peer_receives_the_post_once_it_comes_back(fediverse, peer, site_a):
+    alice, bob = unique("alice"), unique("bob")
+    peer.add_person(bob)
+    person = Browser(fediverse, site_a)
+    person.sign_up(alice)
+    alice_actor = peer.follow(bob, f"@{alice}@a.test")["actor"]
+    wait_for(lambda: any(f["state"] == "accepted" for f in peer.following(bob)), "the Accept", 30)
+
+    def refused_deliveries():
+        return [r for r in fediverse.nginx.requests(host="peer.test")
+                if r["method"] == "POST" and r["status"] == 444 and r["agent"].startswith("microblog")]
+
+    before = len(refused_deliveries())
+    with fediverse.unreachable("peer.test"):
+        person.submit("/index", {"post": "Written while peer.test was down"})  # saved, answered at once
+        wait_for(lambda: len(refused_deliveries()) > before, "a delivery to peer.test while it is down", 30)
+    # The first retry comes about 16 s after the first attempt (Mastodon's schedule: attempt⁴ + 15 s).
+    note = peer.wait_for_activity(bob, "Create", actor=alice_actor, timeout=60)
+    assert "Written while peer.test was down" in note["content"]
+    deliveries = [r for r in fediverse.nginx.requests(host="peer.test")
+                  if r["method"] == "POST" and r["agent"].startswith("microblog")][before:]
+    assert [r["status"] for r in deliveries][-1] == 202 and 444 in [r["status"] for r in deliveries]
+
+
 def test_an_unsigned_or_tampered_delivery_is_refused(fediverse, peer, site_a):
     alice = unique("alice")
     Browser(fediverse, site_a).sign_up(alice)
