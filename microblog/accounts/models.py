@@ -75,6 +75,8 @@ class User(Base):
     domain: Mapped[str] = mapped_column(String(DOMAIN_MAX), default="", server_default="")
     display_name: Mapped[str | None] = mapped_column(String(DISPLAY_NAME_MAX))  # any letters; else the nickname
     about_me: Mapped[str | None] = mapped_column(String(ABOUT_ME_MAX))
+    # The digest of the person's own picture (avatars/models.py: Picture), in its URL; None: an identicon.
+    picture: Mapped[str | None] = mapped_column(String(32))
     # Loaded with the user in the same statement (a join on the primary key), never on its own.
     local: Mapped["LocalUser | None"] = relationship(back_populates="user", lazy="joined", innerjoin=False,
                                                      cascade="all, delete-orphan", passive_deletes=True)

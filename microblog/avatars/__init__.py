@@ -11,9 +11,10 @@ from quart import Quart, current_app, url_for
 from ..security import allow_images_from
 from ..web import external_url
 from .identicon import identicon_svg
+from .models import PICTURE_MAX, Picture, drop_picture, keep_picture
 from .routes import IDENTICON_VERSION, bp
 
-__all__ = ["AVATAR_SOURCES", "avatar_url", "identicon_svg", "init_app"]
+__all__ = ["AVATAR_SOURCES", "PICTURE_MAX", "Picture", "avatar_url", "drop_picture", "identicon_svg", "init_app", "keep_picture"]
 
 AVATAR_SOURCES = ("identicon", "gravatar")
 GRAVATAR = "https://www.gravatar.com"
@@ -21,7 +22,11 @@ GRAVATAR = "https://www.gravatar.com"
 
 def avatar_url(user, size: int, external: bool = False) -> str:
     """Where the picture of `user`, shown `size` pixels square, comes from (`external`: an
-    absolute URL, for mail)."""
+    absolute URL, for mail): their own (kept here), else Gravatar or an identicon."""
+    if user.picture:
+        if external:
+            return external_url("avatars.picture", user_id=user.id, digest=user.picture)
+        return url_for("avatars.picture", user_id=user.id, digest=user.picture)
     if current_app.config.get("AVATARS", "identicon") == "gravatar" and user.email:
         digest = hashlib.md5(user.email.strip().lower().encode()).hexdigest()
         return f"{GRAVATAR}/avatar/{digest}?d=identicon&s={int(size)}"

@@ -1,12 +1,13 @@
 """GET /avatar/<user id>.svg (and .png, for servers elsewhere): a user's identicon, served by the
-site itself."""
+site itself; GET /avatar/<user id>/<digest>: their own picture, where the site keeps one."""
 import hashlib
 
-from quart import Blueprint, Response, abort, request
+from quart import Blueprint, Response, abort, redirect, request
 
 from ..accounts import User
 from ..db import get_session
 from .identicon import identicon_png, identicon_svg
+from .models import Picture
 
 bp = Blueprint("avatars", __name__)
 
@@ -38,6 +39,20 @@ async def identicon_as_png(user_id: int):
     if await get_session().get(User, user_id) is None:
         abort(404)
     return _picture(identicon_png(identicon_seed(user_id)), "image/png")
+
+
+@bp.route("/avatar/<int(max=2147483647):user_id>/<string(length=32):digest>")
+async def picture(user_id: int, digest: str):
+    """The picture kept for user `user_id` (`digest` names it: cached for a year); a page kept from
+    before it changed is sent to the current one."""
+    found = await get_session().get(Picture, user_id)
+    if found is None or found.digest != digest:
+        user = await get_session().get(User, user_id)
+        if user is None:
+            abort(404)
+        from . import avatar_url  # the current picture, or the identicon
+        return redirect(avatar_url(user, 0), 302)
+    return _picture(found.data, found.content_type)
 
 
 def _picture(body: bytes, content_type: str) -> Response:

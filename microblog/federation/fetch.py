@@ -86,17 +86,7 @@ async def signed_get(url: str, key_id: str, private_key_pem: str) -> dict:
     fetch" mode answer only those)."""
     headers = {"Accept": ACCEPT}
     headers.update(sign("GET", public_url(url), headers, None, key_id, private_key_pem))
-    try:
-        async with client().stream("GET", url, headers=headers) as response:
-            if response.status_code != 200:
-                raise FetchFailed(f"{url[:200]} answered {response.status_code}")
-            body = bytearray()
-            async for chunk in response.aiter_bytes():
-                body += chunk
-                if len(body) > MAX_DOCUMENT:
-                    raise FetchFailed(f"{url[:200]} is larger than {MAX_DOCUMENT} bytes")
-    except httpx.HTTPError as error:
-        raise FetchFailed(f"{url[:200]}: {error or type(error).__name__}") from error
+    body = await get(url, headers, MAX_DOCUMENT)
     try:
         document = json.loads(body)
     except ValueError as error:
@@ -104,6 +94,24 @@ async def signed_get(url: str, key_id: str, private_key_pem: str) -> dict:
     if not isinstance(document, dict):
         raise FetchFailed(f"{url[:200]} is not a JSON object")
     return document
+
+
+async def get(url: str, headers: dict, limit: int) -> bytes:
+    """The body of `url` (any https address, checked as every address is), if it answers 200
+    within `limit` bytes; FetchFailed otherwise."""
+    public_url(url)
+    try:
+        async with client().stream("GET", url, headers=headers) as response:
+            if response.status_code != 200:
+                raise FetchFailed(f"{url[:200]} answered {response.status_code}")
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > limit:
+                    raise FetchFailed(f"{url[:200]} is larger than {limit} bytes")
+    except httpx.HTTPError as error:
+        raise FetchFailed(f"{url[:200]}: {error or type(error).__name__}") from error
+    return bytes(body)
 
 
 async def signed_post(url: str, activity: dict, key_id: str, private_key_pem: str) -> httpx.Response:

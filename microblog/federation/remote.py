@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..accounts.models import DISPLAY_NAME_MAX, User
 from ..accounts.nicknames import NICKNAME_MAX
 from ..db import insert_or_ignore, utcnow
+from . import pictures
 from .fetch import FetchFailed, signed_get
 from .keys import instance_key
 from .documents import instance_actor_id, key_id as key_id_of
@@ -75,21 +76,40 @@ async def remember(db: AsyncSession, found: dict) -> User:
     """Store or refresh a remote actor (found by `parse_actor`); its User."""
     remote = await db.scalar(select(RemoteActor).where(RemoteActor.actor_id == found["actor_id"]))
     if remote is None:
-        await db.execute(insert_or_ignore(db, User).values(nickname=found["nickname"], domain=found["domain"]))
-        user = await db.scalar(select(User).where(func.lower(User.nickname) == found["nickname"].lower(),
-                                                  User.domain == found["domain"]))  # as the unique index compares
+        user = await _user_for_handle(db, found["nickname"], found["domain"])
         await db.execute(insert_or_ignore(db, RemoteActor).values(
             user_id=user.id, **{k: found[k] for k in ("actor_id", "key_id", "inbox", "shared_inbox",
                                                       "profile_url", "icon_url")}, fetched_at=utcnow()))
         await db.execute(insert_or_ignore(db, ActorKey).values(user_id=user.id, public_key_pem=found["public_key_pem"]))
+        if found["icon_url"]:
+            pictures.copy_later(db, user.id)
     else:
         user = await db.get_one(User, remote.user_id)
+        if found["icon_url"] != remote.icon_url:
+            pictures.copy_later(db, user.id)
         await db.execute(update(RemoteActor).where(RemoteActor.user_id == user.id).values(
             key_id=found["key_id"], inbox=found["inbox"], shared_inbox=found["shared_inbox"],
             profile_url=found["profile_url"], icon_url=found["icon_url"], fetched_at=utcnow()))
         await db.execute(update(ActorKey).where(ActorKey.user_id == user.id).values(public_key_pem=found["public_key_pem"]))
     user.display_name = found["display_name"]
     await db.flush()
+    return user
+
+
+async def _user_for_handle(db: AsyncSession, nickname: str, domain: str) -> User:
+    """A new User for a new actor with handle nickname@domain. Another actor may hold the handle
+    already: an account deleted there and made again, say. The handle is the newcomer's (their
+    server says so now); the old actor keeps its row, its followers and its posts, under a name no
+    one can type (`~<id>`), for its id is another identity: a newcomer never inherits it."""
+    async def holder() -> User:
+        await db.execute(insert_or_ignore(db, User).values(nickname=nickname, domain=domain))
+        return await db.scalar(select(User).where(func.lower(User.nickname) == nickname.lower(),
+                                                  User.domain == domain))  # as the unique index compares
+    user = await holder()
+    if await db.scalar(select(RemoteActor.user_id).where(RemoteActor.user_id == user.id)) is not None:
+        user.nickname = f"~{user.id}"
+        await db.flush()
+        user = await holder()
     return user
 
 

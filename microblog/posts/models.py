@@ -132,8 +132,8 @@ def _gravatars() -> bool:
 def _with_author(with_email: bool):
     """A post's author, with what a post shows of them (no password hash, no settings): their
     e-mail only for a Gravatar (loading each author's local part costs a page of 25 posts ~10%)."""
-    author = joinedload(Post.author, innerjoin=True).load_only(User.id, User.nickname, User.display_name,
-                                                                raiseload=True)
+    author = joinedload(Post.author, innerjoin=True).load_only(
+        User.id, User.nickname, User.display_name, User.picture, raiseload=True)
     if with_email:
         return author.joinedload(User.local).load_only(LocalUser.email, raiseload=True)
     return author.raiseload(User.local)

@@ -34,10 +34,12 @@ def app_config(app_config) -> dict:
 
 class Elsewhere:
     """Another server: `person(name)` makes an actor there; `received` is what its inboxes got
-    (method, path, headers, parsed body); `fetched` the paths asked for."""
+    (method, path, headers, parsed body); `fetched` the paths asked for; `files` other things it
+    serves (path: (content type, bytes)), pictures say."""
 
     def __init__(self):
         self.documents: dict[str, dict] = {}
+        self.files: dict[str, tuple[str, bytes]] = {}
         self.received: list[tuple[str, dict, dict]] = []
         self.fetched: list[str] = []
         self.inbox_status = 202  # what its inboxes answer
@@ -51,6 +53,13 @@ class Elsewhere:
 
             def do_GET(self):
                 outer.fetched.append(self.path)
+                if self.path in outer.files:
+                    content_type, body = outer.files[self.path]
+                    self.send_response(200)
+                    self.send_header("Content-Type", content_type)
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
                 document = outer.documents.get(self.path.split("#")[0])
                 self.send_response(200 if document else 404)
                 self.send_header("Content-Type", "application/activity+json")
