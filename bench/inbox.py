@@ -1,7 +1,8 @@
 """The inbox's throughput, in-process: signed deliveries from a known server checked (RSA-2048
 signature, digest, the signer is the actor) and queued, a second, beside following and
-unfollowing through the site's form (each one small write) in the same run. No HTTP server and no
-job runner: the request path alone, one at a time, on a fresh SQLite file.
+unfollowing through the site's form (each one small write) and the hello world of the same stack
+in the same run. No HTTP server and no job runner: the request path alone, one at a time, on a
+fresh SQLite file.
 
     venv/bin/python bench/inbox.py [--count 500]
 """
@@ -82,6 +83,13 @@ async def run(count: int) -> None:
                 response = await person.post(f"/{action}/alice", form={"csrf_token": token})
                 assert response.status_code == 303, (action, response.status_code)
             follow_rate = count / (time.perf_counter() - started)
+        from hello import app as hello  # bench/hello.py: the same stack's limit, through the same test client
+        greeter = hello.test_client()
+        started = time.perf_counter()
+        for _ in range(count):
+            assert (await greeter.get("/")).status_code == 200
+        hello_rate = count / (time.perf_counter() - started)
+        print(f"| hello world (same stack, in-process) | {hello_rate:.0f}/s |")
         print(f"| signed deliveries checked and queued | {inbox_rate:.0f}/s |")
         print(f"| follow or unfollow through the form | {follow_rate:.0f}/s |")
 
