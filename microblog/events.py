@@ -23,8 +23,14 @@ Every event, who sends it and who listens ("what happens when"):
       sent by   follows.models.follow (a new follow, not a second click)
       heard by  follows.mail.queue_new_follower_mail: the "you have a new follower" mail job
   unfollowed(db, follower_id, followed_id)
-      sent by   follows.models.unfollow (a follow that existed)
-      heard by  nobody yet (federation: an Undo to their server)
+      sent by   follows.models.unfollow (a follow that existed; also when a request is rejected)
+      heard by  federation.following.send_undo: an Undo of the Follow, to someone followed elsewhere
+  follow_requested(db, follower_id, followed_id)
+      sent by   follows.models.follow_or_request (someone who must agree first: elsewhere)
+      heard by  federation.following.send_follow: a Follow to their server (Accept or Reject comes back)
+  follow_request_withdrawn(db, follower_id, followed_id)
+      sent by   follows.models.withdraw (a request taken back before it was answered)
+      heard by  federation.following.send_undo: an Undo of the Follow
   profile_updated(db, user_id)
       sent by   accounts.models.User.update_profile
       heard by  federation.delivery.send_profile: an Update of the Person to followers elsewhere
@@ -85,7 +91,10 @@ post_published = Event("post-published")
 post_deleted = Event("post-deleted")
 followed = Event("followed")
 unfollowed = Event("unfollowed")
+follow_requested = Event("follow-requested")
+follow_request_withdrawn = Event("follow-request-withdrawn")
 profile_updated = Event("profile-updated")
 post_card_keys = Event("post-card-keys")
 
-ALL = (account_registered, post_published, post_deleted, followed, unfollowed, profile_updated, post_card_keys)
+ALL = (account_registered, post_published, post_deleted, followed, unfollowed, follow_requested,
+       follow_request_withdrawn, profile_updated, post_card_keys)

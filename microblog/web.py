@@ -3,6 +3,7 @@ action or the refusal of one, redirects. (Parts of pages kept rendered: render_c
 import asyncio
 import inspect
 import logging
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from quart import (Quart, Response, current_app, flash, has_request_context, make_response, redirect,
@@ -154,3 +155,24 @@ def add_partial(app: Quart, place: str, template: str) -> None:
     places = app.jinja_env.globals["partials"]
     if template not in places.setdefault(place, []):
         places[place].append(template)
+
+
+@dataclass(frozen=True)
+class LookedUp:
+    """What a look-up found for a search (add_lookup): where to go, or why nothing was found."""
+
+    url: str | None = None
+    message: str | None = None
+
+
+def add_lookup(app: Quart, lookup) -> None:
+    """Let the search box find more than posts: `await lookup(text, person)` is asked, when a
+    logged-in person submits a search, for a LookedUp, or None when `text` is nothing it finds
+    (federation: someone elsewhere, by handle or address). Active search never asks."""
+    found = app.extensions.setdefault("lookups", [])
+    if lookup not in found:
+        found.append(lookup)
+
+
+def lookups(app: Quart) -> list:
+    return app.extensions.get("lookups", [])

@@ -65,10 +65,11 @@ def login_required(view):
 
 
 async def get_user(nickname: str) -> User:
-    """The user a URL names (any case), or 404; a nickname held after a rename leads to the same
-    page under the new one."""
+    """The user a URL names (any case): someone here by nickname, someone from elsewhere known
+    here by nick@host; else 404. A nickname held after a rename leads to the same page under
+    the new one."""
     db = get_session()
-    user = await User.by_nickname(db, nickname)
+    user = await User.by_handle(db, nickname)
     if user is None:
         renamed = User.nickname_is_valid(nickname) and await db.get(User, await db.scalar(
             select(NicknameHold.holder(nickname))) or 0)

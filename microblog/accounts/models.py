@@ -1,6 +1,7 @@
 """Users: who they are (User, the public identity) and, for accounts here, how they log in and
 what they chose (LocalUser); their passwords, and the uniqueness of nicknames and emails."""
 import hashlib
+import re
 from datetime import datetime, timedelta
 from functools import cache
 
@@ -19,6 +20,8 @@ EMAIL_MAX = 120
 ABOUT_ME_MAX = 140
 DISPLAY_NAME_MAX = 50
 DOMAIN_MAX = 253  # a host name's longest
+# A host name or IPv4 address, with a port when not the default (bob@localhost:3000).
+HOST_PATTERN = re.compile(r"(?=.{1,253}\Z)[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?")
 
 
 class AccountConflict(Exception):
@@ -179,6 +182,17 @@ class User(Base):
         return await db.scalar(_by_nickname(), {"nickname": nickname.lower()})
 
     @classmethod
+    async def by_handle(cls, db: AsyncSession, handle: str) -> "User | None":
+        """Someone here by nickname, or someone from elsewhere known here by nick@host (any case;
+        never fetched: looking people up elsewhere is federation's)."""
+        nickname, at, domain = handle.partition("@")
+        if not at:
+            return await cls.by_nickname(db, nickname)
+        if not nickname or len(nickname) > NICKNAME_MAX or not HOST_PATTERN.fullmatch(domain):
+            return None
+        return await db.scalar(_by_handle(), {"nickname": nickname.lower(), "domain": domain.lower()})
+
+    @classmethod
     async def by_email(cls, db: AsyncSession, email: str) -> "User | None":
         return await db.scalar(select(cls).where(cls.id == select(LocalUser.user_id).where(
             LocalUser.email == email.strip().lower()).scalar_subquery()))
@@ -224,6 +238,11 @@ class User(Base):
 
 # Nicknames are unique on each server whatever their case: "John" and "john" are the same person.
 Index("ix_user_nickname_lower_domain", func.lower(User.nickname), User.domain, unique=True)
+
+
+@cache
+def _by_handle() -> Select:
+    return select(User).where(func.lower(User.nickname) == bindparam("nickname"), User.domain == bindparam("domain"))
 
 
 @cache

@@ -10,6 +10,9 @@
   remote.py      people from elsewhere: actor documents fetched, checked and kept; their keys
   inbox.py       POST /inbox and /users/<id>/inbox: checked, queued as a job, 202
   activities.py  the inbox's job: Follow (accepted), Undo, Delete and Update of an actor
+  following.py   people here following people elsewhere: Follow, their Accept or Reject, Undo
+  lookup.py      finding someone elsewhere from the search box: WebFinger, their actor, checked
+  pictures.py    pictures of people elsewhere, copied here by a job
   delivery.py    sending: a job per (activity, inbox), retried for days; new and deleted posts
 """
 import logging
@@ -19,7 +22,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .. import db as database
 from .. import events, jobs
-from . import activities, fetch
+from . import activities, fetch, following, lookup
+from ..db import get_session
+from ..web import add_lookup, add_partial
 from .delivery import send_deletion, send_post, send_profile
 from .documents import local_domain
 from .inbox import bp as inbox_bp
@@ -39,6 +44,11 @@ def full_handle(user) -> str:
     return f"{user.nickname}@{local_domain()}" if current_app.config["FEDERATION"] else user.nickname
 
 
+async def remote_actor(user) -> RemoteActor | None:
+    """What is kept of someone from elsewhere (templates: their profile's part)."""
+    return await get_session().get(RemoteActor, user.id)
+
+
 def switched_on(app: Quart) -> bool:
     """FEDERATION=1 or 0 as set; unset, on when BASE_URL is https (other servers need https)."""
     wanted = app.config.get("FEDERATION")
@@ -54,6 +64,8 @@ def init_app(app: Quart) -> None:
     app.config["FEDERATION"] = switched_on(app)
     fetch.init_app(app)
     app.jinja_env.globals["full_handle"] = full_handle
+    app.jinja_env.globals["remote_actor"] = remote_actor
+    add_partial(app, "profile.elsewhere", "federation/_elsewhere.html")
     app.register_blueprint(bp)
     app.register_blueprint(inbox_bp)
     app.before_request(negotiate)
@@ -62,6 +74,11 @@ def init_app(app: Quart) -> None:
     events.post_published.connect(send_post)
     events.post_deleted.connect(send_deletion)
     events.profile_updated.connect(send_profile)
+    if app.config["FEDERATION"]:
+        add_lookup(app, lookup.for_search)
+    events.follow_requested.connect(following.send_follow)
+    events.follow_request_withdrawn.connect(following.send_undo)
+    events.unfollowed.connect(following.send_undo)
 
     @app.before_serving
     async def _keys_for_existing_accounts() -> None:

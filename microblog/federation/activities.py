@@ -9,6 +9,7 @@ from .. import jobs
 from ..accounts.models import User
 from ..db import get_session
 from ..follows.models import follow, unfollow
+from . import following
 from .delivery import deliver_to, heard_from, host_of
 from .documents import CONTEXT, actor_id as local_actor_id, local_user_id
 from .fetch import FetchFailed
@@ -70,7 +71,8 @@ async def on_update(db: AsyncSession, activity: dict, actor: str) -> None:
         await remember(db, parse_actor(updated, actor))
 
 
-HANDLERS = {"Follow": on_follow, "Undo": on_undo, "Delete": on_delete, "Update": on_update}
+HANDLERS = {"Follow": on_follow, "Undo": on_undo, "Delete": on_delete, "Update": on_update,
+            "Accept": following.on_answer, "Reject": following.on_answer}
 
 
 @jobs.handler(INBOX, attempts=8, max_delay=6 * 3600)

@@ -27,7 +27,13 @@ USER_AGENT = "microblog (ActivityPub; +{})"
 
 
 class FetchFailed(Exception):
-    """Another server could not be asked, or answered with something unusable: `reason` says which."""
+    """Another server could not be asked, or answered with something unusable: the message says
+    which; `status` is its HTTP answer when it gave one that was not 200, `unanswered` whether
+    it could not be reached or did not answer in time."""
+
+    def __init__(self, reason: str, status: int | None = None, unanswered: bool = False):
+        super().__init__(reason)
+        self.status, self.unanswered = status, unanswered
 
 
 class PrivateAddress(FetchFailed):
@@ -86,7 +92,11 @@ async def signed_get(url: str, key_id: str, private_key_pem: str) -> dict:
     fetch" mode answer only those)."""
     headers = {"Accept": ACCEPT}
     headers.update(sign("GET", public_url(url), headers, None, key_id, private_key_pem))
-    body = await get(url, headers, MAX_DOCUMENT)
+    return json_object(url, await get(url, headers, MAX_DOCUMENT))
+
+
+def json_object(url: str, body: bytes) -> dict:
+    """`body` read as a JSON object, else FetchFailed."""
     try:
         document = json.loads(body)
     except ValueError as error:
@@ -103,14 +113,14 @@ async def get(url: str, headers: dict, limit: int) -> bytes:
     try:
         async with client().stream("GET", url, headers=headers) as response:
             if response.status_code != 200:
-                raise FetchFailed(f"{url[:200]} answered {response.status_code}")
+                raise FetchFailed(f"{url[:200]} answered {response.status_code}", response.status_code)
             body = bytearray()
             async for chunk in response.aiter_bytes():
                 body += chunk
                 if len(body) > limit:
                     raise FetchFailed(f"{url[:200]} is larger than {limit} bytes")
     except httpx.HTTPError as error:
-        raise FetchFailed(f"{url[:200]}: {error or type(error).__name__}") from error
+        raise FetchFailed(f"{url[:200]}: {error or type(error).__name__}", unanswered=True) from error
     return bytes(body)
 
 

@@ -43,6 +43,30 @@ class RemoteActor(Base):
     profile_url: Mapped[str | None] = mapped_column(String(URL_MAX))
     icon_url: Mapped[str | None] = mapped_column(String(URL_MAX))
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # As their server reports them (its collections' totalItems), when it does.
+    followers_count: Mapped[int | None] = mapped_column()
+    following_count: Mapped[int | None] = mapped_column()
+    summary: Mapped[str | None] = mapped_column(Text)  # their about-me: sanitized HTML
+
+
+class SentFollow(Base):
+    """The Follow sent for someone here to someone elsewhere, while it stands (asked or
+    accepted): its id is what their Accept or Reject names, and what an Undo takes back."""
+    __tablename__ = "sent_follow"
+
+    follower_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    followed_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    activity_id: Mapped[str] = mapped_column(String(URL_MAX), unique=True)
+
+
+class FailedLookup(Base):
+    """A look-up elsewhere that failed, and why, remembered for a while: asking again at once
+    would fail the same way, and costs the other server a request."""
+    __tablename__ = "failed_lookup"
+
+    query: Mapped[str] = mapped_column(String(64), primary_key=True)  # a digest of what was looked up
+    reason: Mapped[str] = mapped_column(String(200))
+    until: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class RemoteHost(Base):

@@ -33,6 +33,14 @@ def _url(value) -> str | None:
     return value if isinstance(value, str) and len(value) <= URL_MAX and value.startswith(("https://", "http://")) else None
 
 
+def domain_of(url: str) -> str:
+    """The host of `url` as a handle names it: with its port when not the scheme's own (as
+    Mastodon does: bob@localhost:3000)."""
+    parts = urlsplit(url)
+    default = {"https": 443, "http": 80}.get(parts.scheme)
+    return parts.hostname.lower() + (f":{parts.port}" if parts.port not in (None, default) else "")
+
+
 def parse_actor(document: dict, fetched_from: str) -> dict:
     """What we keep of an actor document, checked: its id is where it was fetched from (or on the
     same host), its key is its own. FetchFailed otherwise."""
@@ -60,7 +68,7 @@ def parse_actor(document: dict, fetched_from: str) -> dict:
     return {
         "actor_id": actor, "key_id": key_id, "inbox": inbox, "shared_inbox": _url(endpoints.get("sharedInbox")),
         "profile_url": _url(document.get("url")), "icon_url": _url(document.get("icon")),
-        "nickname": nickname, "domain": urlsplit(actor).hostname.lower(),
+        "nickname": nickname, "domain": domain_of(actor),
         "display_name": _text(document.get("name"), DISPLAY_NAME_MAX),
         "about_me": None,  # remote HTML summaries wait for the sanitizer (the sister issue)
         "public_key_pem": key["publicKeyPem"],

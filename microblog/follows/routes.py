@@ -6,7 +6,7 @@ from ..db import get_session
 from ..i18n import gettext as _
 from ..paging import current_cursor, keyset_page, list_response
 from ..web import Refused, answer, back_or, render
-from .models import followed_by, followers, followers_of, follow, follow_states, unfollow
+from .models import followed_by, followers, followers_of, follow_or_request, follow_states, withdraw
 
 bp = Blueprint("follows", __name__)
 
@@ -19,8 +19,8 @@ async def _user_list(nickname: str, which: str):
                              current_app.config["POSTS_PER_PAGE"],
                              key=lambda row: (row.timestamp, row.User.id))
     states = await follow_states(db, await load_current_user(), [row.User for row in page.items])
-    title = (_("Followers of %(nickname)s", nickname=user.nickname) if which == "followers"
-             else _("Followed by %(nickname)s", nickname=user.nickname))
+    title = (_("Followers of %(nickname)s", nickname=user.handle) if which == "followers"
+             else _("Followed by %(nickname)s", nickname=user.handle))
     return await list_response("follows/user_list.html", user=user, which=which, title=title,
                                page=page, item_template="follows/_user_row.html", states=states,
                                older_label=_("More"), newer_label=_("Back"))
@@ -42,7 +42,7 @@ async def following_list(nickname: str):
 @bp.route("/user/<nickname>/follow", methods=["GET", "POST"])
 @login_required
 async def follow_user(nickname: str):
-    """Follow `nickname`; following twice is a quiet success."""
+    """Follow `nickname` (someone elsewhere: ask to); following twice is a quiet success."""
     return await _follow_action(nickname, following=True)
 
 
@@ -50,13 +50,14 @@ async def follow_user(nickname: str):
 @bp.route("/user/<nickname>/unfollow", methods=["GET", "POST"])
 @login_required
 async def unfollow_user(nickname: str):
-    """Stop following `nickname`; unfollowing someone not followed is a quiet success."""
+    """Stop following `nickname`, or take back a request; unfollowing someone not followed is a
+    quiet success."""
     return await _follow_action(nickname, following=False)
 
 
 async def _follow_action(nickname: str, following: bool):
     db = get_session()
-    user = await User.by_nickname(db, nickname)
+    user = await User.by_handle(db, nickname)
     if user is None:
         # A name that could be someone's is said back; any other text is not (no phishing
         # sentences in the site's own alert, no cookie-sized flashes).
@@ -65,16 +66,20 @@ async def _follow_action(nickname: str, following: bool):
         raise Refused(404, message, url_for("posts.index"))
     if request.method == "GET":  # an old link: confirm, since no GET changes anything
         return await render("follows/confirm_follow.html", user=user, follow=following,
-                            title=_("Follow %(nickname)s", nickname=user.nickname) if following
-                            else _("Unfollow %(nickname)s", nickname=user.nickname))
+                            title=_("Follow %(nickname)s", nickname=user.handle) if following
+                            else _("Unfollow %(nickname)s", nickname=user.handle))
     if user.id == g.user.id:
-        raise Refused(400, _("You cannot follow yourself!"), url_for("profiles.user", nickname=user.nickname))
+        raise Refused(400, _("You cannot follow yourself!"), url_for("profiles.user", nickname=user.handle))
     if following:
-        await follow(db, g.user, user)
-        message = _("You are now following %(nickname)s!", nickname=user.nickname)
+        await follow_or_request(db, g.user, user)
     else:
-        await unfollow(db, g.user, user)
-        message = _("You are not following %(nickname)s anymore.", nickname=user.nickname)
+        await withdraw(db, g.user, user)
     state = (await follow_states(db, g.user, [user]))[user.id]
-    return await answer(message, back_or("profiles.user", nickname=user.nickname),
+    if state.requested_by_viewer:
+        message = _("You asked to follow %(nickname)s. Their server will answer.", nickname=user.handle)
+    elif state.followed_by_viewer:
+        message = _("You are now following %(nickname)s!", nickname=user.handle)
+    else:
+        message = _("You are not following %(nickname)s anymore.", nickname=user.handle)
+    return await answer(message, back_or("profiles.user", nickname=user.handle),
                         fragment="follows/_follow_changed.html", user=user, state=state, focus=True)

@@ -4,7 +4,7 @@ from quart import Blueprint, flash, g, redirect, request, url_for
 from ..accounts import AccountConflict, get_user, load_current_user, login_required
 from ..accounts.forms import nickname_taken_error
 from ..db import get_session
-from ..follows import FollowState, follow_summary
+from ..follows import follow_summary
 from ..i18n import gettext as _
 from ..posts import Post, post_list
 from ..web import is_htmx, render, see_other, vary_on_htmx
@@ -18,10 +18,9 @@ async def user(nickname: str):
     """Who they are, their follow box, and their posts."""
     user = await get_user(nickname)
     viewer = await load_current_user()
-    follower_count, following_count, viewer_follows = await follow_summary(get_session(), user, viewer)
-    return await post_list("profiles/user.html", Post.by_author(user), user=user,
-                           state=FollowState(follower_count, viewer_follows),
-                           following_count=following_count, title=user.nickname)
+    state, following_count = await follow_summary(get_session(), user, viewer)
+    return await post_list("profiles/user.html", Post.by_author(user), user=user, state=state,
+                           following_count=following_count, title=user.handle)
 
 
 @bp.route("/user/<nickname>/card")
@@ -30,10 +29,10 @@ async def card(nickname: str):
     rested on or focused (posts/_post.html). Without htmx there is no card: their profile."""
     user = await get_user(nickname)
     if not is_htmx():
-        return vary_on_htmx(redirect(url_for("profiles.user", nickname=user.nickname)))
+        return vary_on_htmx(redirect(url_for("profiles.user", nickname=user.handle)))
     db = get_session()
-    follower_count, following_count, viewer_follows = await follow_summary(db, user, await load_current_user())
-    return await render("profiles/_card.html", user=user, state=FollowState(follower_count, viewer_follows),
+    state, following_count = await follow_summary(db, user, await load_current_user())
+    return await render("profiles/_card.html", user=user, state=state,
                         following_count=following_count, post_count=await Post.count_by(db, user))
 
 

@@ -12,7 +12,8 @@ from ..errors import error_response
 from ..i18n import gettext as _
 from ..paging import Page, list_response
 from ..posts.models import Post
-from ..web import is_htmx, render
+from ..accounts import load_current_user
+from ..web import LookedUp, is_htmx, lookups, render, see_other
 from .backend import MAX_RESULTS, SearchUnavailable, backend
 from .highlight import highlight
 from .query import Query, parse
@@ -69,6 +70,10 @@ async def search():
     """Posts matching `q`, best first: the page; for active search (htmx) the results alone; for
     infinite scroll the next page alone."""
     text, searchable = search_text()
+    submitted = not is_htmx()  # active search asks on every keystroke: half-typed server names
+    looked_up = await _look_up(text, submitted) if text else None
+    if looked_up is not None and looked_up.url and submitted:
+        return see_other(looked_up.url)
     query = parse(text)
     page, total, more = Page(items=[], older=None, newer=None), 0, False
     if query.groups and searchable:  # only words to leave out would read every post: not searched
@@ -79,12 +84,23 @@ async def search():
                 "Search is busy at the moment. Please try again in a moment."))
             response.headers["Retry-After"] = "10"
             return response
-    context = dict(q=text, searchable=searchable, only_excluded=bool(query.excluded and not query.groups), total=total, more_than_total=more, page=page, item_template="search/_hit.html",
+    context = dict(q=text, searchable=searchable, looked_up=looked_up, only_excluded=bool(query.excluded and not query.groups), total=total, more_than_total=more, page=page, item_template="search/_hit.html",
                    list_endpoint="search.search", list_query={"q": text}, title=_title(text))
     whole_page = request.headers.get("HX-Request-Type") == "full" or request.headers.get("HX-History-Restore-Request")
     if is_htmx() and not whole_page and not request.args.get("cursor"):
         return await render("search/_results.html", **context)
     return await list_response("search/search.html", **context)
+
+
+async def _look_up(text: str, submitted: bool) -> LookedUp | None:
+    """What the site's look-ups (web.add_lookup; federation: someone elsewhere) make of `text`:
+    each may fetch only for someone logged in who submitted the search."""
+    person = await load_current_user()
+    for lookup in lookups(current_app):
+        found = await lookup(text, person, submitted and person is not None)
+        if found is not None:
+            return found
+    return None
 
 
 def _title(text: str) -> str:

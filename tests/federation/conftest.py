@@ -74,6 +74,7 @@ class Elsewhere:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.host = f"127.0.0.1:{self.server.server_port}"  # as handles name it: bob@127.0.0.1:port
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def person(self, name: str) -> str:
@@ -85,6 +86,9 @@ class Elsewhere:
             "url": f"{self.url}/@{name}",
             "publicKey": {"id": f"{actor}#main-key", "owner": actor, "publicKeyPem": self.public_key},
         }
+        self.documents[f"/.well-known/webfinger?resource=acct:{name}@{self.host}"] = {
+            "subject": f"acct:{name}@{self.host}",
+            "links": [{"rel": "self", "type": "application/activity+json", "href": actor}]}
         return actor
 
     def signed(self, actor: str, url: str, activity: dict, rfc9421: bool = False) -> tuple[bytes, dict]:

@@ -34,7 +34,7 @@ async def test_activities_that_change_nothing(app, client, db, elsewhere):
     jobs = await jobs_done(app)
     assert all(job.state == "done" for job in jobs)
     assert len(await follower_pairs(db)) == 1 and len(elsewhere.received) == sent  # no Accept to carol
-    bob_here = await db.scalar(select(User).where(User.nickname == "bob", User.domain == "127.0.0.1"))
+    bob_here = await db.scalar(select(User).where(User.nickname == "bob", User.domain == elsewhere.host))
     await db.refresh(bob_here)
     assert bob_here.display_name == "Bob"
 

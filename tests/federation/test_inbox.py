@@ -57,7 +57,7 @@ async def test_a_follow_from_elsewhere_is_accepted_and_posts_follow_it(app, clie
     remote = await db.scalar(select(RemoteActor).where(RemoteActor.actor_id == bob))
     assert remote.inbox == f"{bob}/inbox" and remote.shared_inbox == f"{elsewhere.url}/inbox"
     bob_here = await db.get(User, remote.user_id)
-    assert (bob_here.nickname, bob_here.domain, bob_here.display_name) == ("bob", "127.0.0.1", "Bob")
+    assert (bob_here.nickname, bob_here.domain, bob_here.display_name) == ("bob", elsewhere.host, "Bob")
     assert await follower_pairs(db) == {(bob_here.id, alice.id)}
 
     # The Accept went back to bob's inbox, signed by alice's key (the one her actor shows).
@@ -140,7 +140,7 @@ async def test_a_remote_actor_deleted_or_updated_by_itself(app, client, db, else
     update = {"id": f"{bob}#updates/1", "type": "Update", "actor": bob, "object": document}
     assert (await deliver(client, elsewhere, bob, update, "http://localhost/inbox")).status_code == 202
     await jobs_done(app)
-    bob_here = await db.scalar(select(User).where(User.domain == "127.0.0.1"))
+    bob_here = await db.scalar(select(User).where(User.domain == elsewhere.host))
     await db.refresh(bob_here)
     assert bob_here.display_name == "Robert"
 
@@ -148,7 +148,7 @@ async def test_a_remote_actor_deleted_or_updated_by_itself(app, client, db, else
     assert (await deliver(client, elsewhere, bob, delete, "http://localhost/inbox")).status_code == 202
     await jobs_done(app)
     db.expunge_all()
-    assert await db.scalar(select(User).where(User.domain == "127.0.0.1")) is None
+    assert await db.scalar(select(User).where(User.domain == elsewhere.host)) is None
     assert await follower_pairs(db) == set()
 
 
@@ -159,7 +159,7 @@ async def test_a_follower_from_elsewhere_is_listed_by_handle(app, client, db, el
     await deliver(client, elsewhere, bob, follow_activity(bob, alice), INBOX.format(alice.id))
     await jobs_done(app)
     page = await (await client.get("/user/alice/followers")).get_data(as_text=True)
-    assert "@bob@127.0.0.1" in page and 'href="/user/bob"' not in page
+    assert f"@bob@{elsewhere.host}" in page and 'href="/user/bob"' not in page
 
 
 async def test_an_rfc_9421_signed_follow_is_accepted_at_the_first_attempt(app, client, db, elsewhere):

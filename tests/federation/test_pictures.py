@@ -116,7 +116,7 @@ async def test_a_handle_taken_by_a_new_actor_leaves_the_old_one_its_follows(app,
     db.expunge_all()
     new = await db.scalar(select(RemoteActor.user_id).where(RemoteActor.actor_id == new_bob))
     assert new != old
-    assert (await db.get(User, new)).handle == "bob@127.0.0.1"
+    assert (await db.get(User, new)).handle == f"bob@{elsewhere.host}"
     assert (await db.get(User, old)).nickname == f"~{old}"
     pairs = {tuple(row) for row in await db.execute(select(followers.c.follower_id, followers.c.followed_id))}
     assert pairs == {(old, alice.id), (new, alice.id)}

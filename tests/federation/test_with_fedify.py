@@ -109,3 +109,27 @@ def test_an_unsigned_or_tampered_delivery_is_refused(fediverse, peer, site_a):
               "type": "Follow", "actor": peer.actor("bob"), "object": actor["links"][0]["href"]}
     response = fediverse.client.post(inbox, json=follow, headers={"Content-Type": "application/activity+json"})
     assert response.status_code == 401
+
+
+def test_someone_here_finds_and_follows_someone_on_the_peer(fediverse, peer, site_a):
+    alice, bob = unique("alice"), unique("bob")
+    bob_actor = peer.add_person(bob)
+    person = Browser(fediverse, site_a)
+    person.sign_up(alice)
+
+    found = person.client.get("/search", params={"q": f"@{bob}@peer.test"})  # typed, then Enter
+    assert found.status_code == 303 and found.headers["Location"] == f"/user/{bob}@peer.test"
+    profile = person.client.get(found.headers["Location"]).text
+    assert f"@{bob}@peer.test" in profile and "Their profile and older posts on peer.test" in profile
+    asked = person.submit(f"/user/{bob}@peer.test/follow", {}, page=f"/user/{bob}@peer.test")
+    assert asked.status_code == 303
+
+    wait_for(lambda: any(f["actor"].startswith("https://a.test/users/") for f in peer.followers(bob)),
+             "the peer's follower list", 30)
+    wait_for(lambda: "Unfollow" in person.client.get(f"/user/{bob}@peer.test").text, "the Accept", 30)
+    assert f"@{bob}@peer.test" in person.client.get(f"/user/{alice}/following").text
+
+    person.submit(f"/user/{bob}@peer.test/unfollow", {}, page=f"/user/{bob}@peer.test")
+    wait_for(lambda: peer.followers(bob) == [], "the Undo at the peer", 30)
+    undo = peer.wait_for_activity(bob, "Undo")
+    assert undo["actor"].startswith("https://a.test/users/") and undo["object"] is not None
