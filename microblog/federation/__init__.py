@@ -10,6 +10,8 @@
   remote.py      people from elsewhere: actor documents fetched, checked and kept; their keys
   inbox.py       POST /inbox and /users/<id>/inbox: checked, queued as a job, 202
   activities.py  the inbox's job: Follow (accepted), Undo, Delete and Update of an actor
+  notes.py       posts from elsewhere: Create, Update and Delete of a Note by its author
+  html.py        their HTML made safe (an allow-list), and its plain text
   delivery.py    sending: a job per (activity, inbox), retried for days; new and deleted posts
 """
 import logging
