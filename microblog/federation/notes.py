@@ -24,7 +24,6 @@ from ..follows.models import followers
 from ..posts.language import detect_language
 from ..posts.models import FOLLOWERS, PUBLIC, Post
 from .documents import AS_PUBLIC
-from .fetch import FetchFailed
 from .html import plain_text, safe_html
 from .models import URL_MAX
 from .remote import actor_by_id, fetch_actor_document
@@ -47,7 +46,8 @@ def _url(value) -> str | None:
         value = value[0]
     if isinstance(value, dict):
         value = value.get("href")
-    return value if isinstance(value, str) and len(value) <= URL_MAX and value.startswith(("https://", "http://")) else None
+    usable = isinstance(value, str) and len(value) <= URL_MAX and value.startswith(("https://", "http://"))
+    return value if usable else None
 
 
 def _host(url: str) -> str:
@@ -97,7 +97,8 @@ async def _words(note: dict) -> tuple[str, str, str] | None:
 async def _visibility(db: AsyncSession, note: dict, activity: dict, actor: str) -> str | None:
     """PUBLIC, FOLLOWERS, or None: addressed to people alone (a direct message). The author's
     followers collection is `<actor>/followers` on nearly every server; else their document says."""
-    audience = {*_ids(note.get("to")), *_ids(note.get("cc"))} or {*_ids(activity.get("to")), *_ids(activity.get("cc"))}
+    audience = ({*_ids(note.get("to")), *_ids(note.get("cc"))}
+                or {*_ids(activity.get("to")), *_ids(activity.get("cc"))})  # the Note's, else the Create's
     if audience & PUBLIC_ADDRESSES:
         return PUBLIC
     if f"{actor}/followers" in audience:
@@ -111,7 +112,8 @@ async def _visibility(db: AsyncSession, note: dict, activity: dict, actor: str) 
 
 
 async def _followed_here(db: AsyncSession, author: User) -> bool:
-    return await db.scalar(select(followers.c.follower_id).where(followers.c.followed_id == author.id).limit(1)) is not None
+    someone = select(followers.c.follower_id).where(followers.c.followed_id == author.id).limit(1)
+    return await db.scalar(someone) is not None
 
 
 def _own_note(note, actor: str) -> str | None:
@@ -133,10 +135,8 @@ async def on_create(db: AsyncSession, activity: dict, actor: str) -> None:
         return
     if await db.scalar(select(Post.id).where(Post.ap_id == note_id)) is not None:
         return  # here already: a copy (the insert below would ignore it too, after the work)
-    try:
-        visibility = await _visibility(db, note, activity, actor)
-    except FetchFailed:
-        return  # not public, and who it is for cannot be told: not shown to anyone
+    # (FetchFailed: who it is for cannot be told now; the job tries again later, then drops it.)
+    visibility = await _visibility(db, note, activity, actor)
     words = await _words(note) if visibility is not None else None
     if words is None:
         return

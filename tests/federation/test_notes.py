@@ -75,7 +75,8 @@ async def test_a_post_from_someone_followed_reaches_the_home_timeline_made_safe(
     await send(app, client, elsewhere, bob, create(bob, note(bob, 1, HOSTILE, contentMap={"en": HOSTILE})))
 
     [post] = await stored(db)
-    assert (post.user_id, post.ap_id, post.visibility, post.language) == (bob_here.id, f"{bob}/statuses/1", "public", "en")
+    assert (post.user_id, post.ap_id, post.visibility, post.language) == (
+        bob_here.id, f"{bob}/statuses/1", "public", "en")
     assert post.body == 'Tea time! the menu free tea\n\nSecond paragraph'  # what search and translation read
     assert post.timestamp.isoformat().startswith("2026-12-01T10:00:00")
 
@@ -145,6 +146,15 @@ async def test_a_direct_message_is_not_kept(app, client, db, elsewhere):
     dm = note(bob, 1, "<p>Just between us</p>", to=[f"http://localhost/users/{alice.id}"], cc=[])
     await send(app, client, elsewhere, bob, create(bob, dm))
     assert await stored(db) == []
+
+
+async def test_a_followers_collection_of_another_name_is_read_from_the_authors_document(app, client, db, elsewhere):
+    alice, bob, _ = await alice_follows_bob(app, db, elsewhere)
+    elsewhere.documents["/users/bob"]["followers"] = f"{bob}/fans"
+    await send(app, client, elsewhere, bob, create(bob, note(bob, 1, "<p>For my fans</p>", to=[f"{bob}/fans"], cc=[])))
+    carol = elsewhere.person("carol")  # on bob's server: a message to her is no one else's
+    await send(app, client, elsewhere, bob, create(bob, note(bob, 2, "<p>Hi Carol</p>", to=[carol], cc=[])))
+    assert [(post.body, post.visibility) for post in await stored(db)] == [("For my fans", "followers")]
 
 
 async def test_what_is_not_the_senders_to_say_is_dropped(app, client, db, elsewhere):
