@@ -13,12 +13,24 @@ Every event, who sends it and who listens ("what happens when"):
       heard by  federation.keys.queue_key_pair: a "federation.key_pair" job makes their keys
   post_published(db, post_id, author_id)
       sent by   posts.models.Post.publish (a new post, not a form sent twice)
-      heard by  search.indexing.queue_sync: a "search.sync" job (Whoosh and other indexes by job)
-                federation.delivery.send_post: a Create for each follower's server elsewhere (a fan-out job)
+                posts.models.Post.receive (a post from elsewhere, stored the first time it came:
+                federation/notes.py): a post is new here wherever it was written, so what
+                reacts to any new post (search, later notifications of mentions) hears both;
+                what concerns only posts written here checks `post.from_elsewhere`
+      heard by  search.indexing.queue_sync: a "search.sync" job (Whoosh and other indexes by job);
+                the job indexes public posts only (a followers-only post from elsewhere is never
+                searchable: to the index it is not there)
+                federation.delivery.send_post: a Create for each follower's server elsewhere (a
+                fan-out job); nothing for a post from elsewhere (it is not ours to send)
+  post_updated(db, post_id, author_id)
+      sent by   posts.models.Post.revise (a post from elsewhere edited by its author: an Update)
+      heard by  search.indexing.queue_sync: the index reads the new words
   post_deleted(db, post_id, author_id)
-      sent by   posts.models.Post.delete_by
+      sent by   posts.models.Post.delete_by (by its author: someone here, or, for a post from
+                elsewhere, its author's Delete)
       heard by  search.indexing.queue_sync: the post leaves the index
                 federation.delivery.send_deletion: a Delete for each follower's server elsewhere
+                (nothing for a post from elsewhere)
   followed(db, follower_id, followed_id)
       sent by   follows.models.follow (a new follow, not a second click)
       heard by  follows.mail.queue_new_follower_mail: the "you have a new follower" mail job
@@ -88,6 +100,7 @@ class Event:
 
 account_registered = Event("account-registered")
 post_published = Event("post-published")
+post_updated = Event("post-updated")
 post_deleted = Event("post-deleted")
 followed = Event("followed")
 unfollowed = Event("unfollowed")
@@ -96,5 +109,5 @@ follow_request_withdrawn = Event("follow-request-withdrawn")
 profile_updated = Event("profile-updated")
 post_card_keys = Event("post-card-keys")
 
-ALL = (account_registered, post_published, post_deleted, followed, unfollowed, follow_requested,
+ALL = (account_registered, post_published, post_updated, post_deleted, followed, unfollowed, follow_requested,
        follow_request_withdrawn, profile_updated, post_card_keys)

@@ -149,7 +149,7 @@ MARIADB_SUITE = (
     "tests/test_job_policies.py", "tests/mail/test_stalls_and_refusals.py", "tests/test_events.py",
     "tests/accounts/test_nicknames.py", "tests/accounts/test_clock_steps.py", "tests/posts/test_text.py",
     "tests/posts/test_post_form.py", "tests/federation/test_inbox.py", "tests/federation/test_discovery.py",
-    "tests/federation/test_pictures.py", "tests/federation/test_following.py",
+    "tests/federation/test_pictures.py", "tests/federation/test_following.py", "tests/federation/test_notes.py",
 )
 POSTGRESQL_SUITE = MARIADB_SUITE + (
     "tests/test_statements.py", "tests/test_faults.py", "tests/test_load.py", "tests/search/",

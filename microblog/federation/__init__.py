@@ -13,6 +13,8 @@
   following.py   people here following people elsewhere: Follow, their Accept or Reject, Undo
   lookup.py      finding someone elsewhere from the search box: WebFinger, their actor, checked
   pictures.py    pictures of people elsewhere, copied here by a job
+  notes.py       posts from elsewhere: Create, Update and Delete of a Note by its author
+  html.py        their HTML made safe (an allow-list), and its plain text
   delivery.py    sending: a job per (activity, inbox), retried for days; new and deleted posts
 """
 import logging

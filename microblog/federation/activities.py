@@ -1,7 +1,8 @@
 """What other servers' activities do here, run as jobs (`federation.inbox`) after the inbox has
 checked who sent them. Handled: Follow of a person here (accepted at once, Accept sent back),
-Undo of that Follow, Delete and Update of a remote actor by itself. Anything else is accepted and
-dropped quietly (replies, likes and the rest come with later features)."""
+Undo of that Follow, Delete and Update of a remote actor by itself; Create, Update and Delete of
+a Note by its author (notes.py: posts from elsewhere). Anything else is accepted and dropped
+quietly (likes, boosts and the rest come with later features)."""
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -9,7 +10,7 @@ from .. import jobs
 from ..accounts.models import User
 from ..db import get_session
 from ..follows.models import follow, unfollow
-from . import following
+from . import following, notes
 from .delivery import deliver_to, heard_from, host_of
 from .documents import CONTEXT, actor_id as local_actor_id, local_user_id
 from .fetch import FetchFailed
@@ -57,7 +58,7 @@ async def on_undo(db: AsyncSession, activity: dict, actor: str) -> None:
 
 async def on_delete(db: AsyncSession, activity: dict, actor: str) -> None:
     if id_of(activity.get("object")) != actor:
-        return  # a post's deletion: posts from elsewhere come with the sister issue
+        return await notes.on_delete(db, activity, actor)  # a post's deletion
     gone = await actor_by_id(db, actor, fetch=False)
     if gone is not None:
         await db.execute(delete(User).where(User.id == gone.id))  # their follows go with them (cascade)
@@ -65,13 +66,15 @@ async def on_delete(db: AsyncSession, activity: dict, actor: str) -> None:
 
 async def on_update(db: AsyncSession, activity: dict, actor: str) -> None:
     updated = activity.get("object")
+    if isinstance(updated, dict) and updated.get("type") in notes.NOTE_TYPES:
+        return await notes.on_update(db, activity, actor)
     if not isinstance(updated, dict) or id_of(updated) != actor:
         return
     if await actor_by_id(db, actor, fetch=False) is not None:
         await remember(db, parse_actor(updated, actor))
 
 
-HANDLERS = {"Follow": on_follow, "Undo": on_undo, "Delete": on_delete, "Update": on_update,
+HANDLERS = {"Follow": on_follow, "Undo": on_undo, "Delete": on_delete, "Update": on_update, "Create": notes.on_create,
             "Accept": following.on_answer, "Reject": following.on_answer}
 
 

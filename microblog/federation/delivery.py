@@ -142,15 +142,21 @@ async def _deliver(job: jobs.Job) -> None:
 # --- what people here publish (listeners) -----------------------------------------------------
 
 async def send_post(db: AsyncSession, post_id: int, author_id: int) -> None:
-    """A new post, to its author's followers elsewhere (listens to events.post_published)."""
-    if current_app.config["FEDERATION"] and await has_remote_followers(db, author_id):
-        post, author = await db.get_one(Post, post_id), await db.get_one(User, author_id)
-        fan_out(db, documents.create(post, author), author_id)
+    """A new post, to its author's followers elsewhere (listens to events.post_published); a post
+    from elsewhere is its own server's to send, never ours."""
+    if not current_app.config["FEDERATION"]:
+        return
+    post = await db.get_one(Post, post_id)  # published a moment ago: from the session, no query
+    if not post.from_elsewhere and await has_remote_followers(db, author_id):
+        fan_out(db, documents.create(post, await db.get_one(User, author_id)), author_id)
 
 
 async def send_deletion(db: AsyncSession, post_id: int, author_id: int) -> None:
-    """A deleted post, to the same servers (listens to events.post_deleted)."""
-    if current_app.config["FEDERATION"] and await has_remote_followers(db, author_id):
+    """A deleted post, to the same servers (listens to events.post_deleted); nothing for a post
+    from elsewhere (its author deleted it there)."""
+    if not current_app.config["FEDERATION"] or not (await db.get_one(User, author_id)).is_local:
+        return
+    if await has_remote_followers(db, author_id):
         url = external_url("posts.show", post_id=post_id)
         fan_out(db, {"@context": documents.CONTEXT[0], "id": f"{url}#delete", "type": "Delete",
                      "actor": actor_id(author_id), "to": [documents.AS_PUBLIC],

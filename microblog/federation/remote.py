@@ -12,12 +12,14 @@ from ..accounts.nicknames import NICKNAME_MAX
 from ..db import insert_or_ignore, utcnow
 from . import pictures
 from .fetch import FetchFailed, signed_get
+from .html import safe_html
 from .keys import instance_key
 from .documents import instance_actor_id, key_id as key_id_of
 from .models import URL_MAX, ActorKey, RemoteActor
 from .signatures import key_owner_matches, public_key_from_pem
 
 ACTOR_TYPES = {"Person", "Service", "Application", "Group", "Organization"}
+SUMMARY_MAX = 5000  # characters of their about-me as sent (cut before it is made safe: the tags close)
 REFRESH_AT_MOST = timedelta(minutes=1)  # a key that fails is fetched again at most this often
 
 
@@ -70,7 +72,8 @@ def parse_actor(document: dict, fetched_from: str) -> dict:
         "profile_url": _url(document.get("url")), "icon_url": _url(document.get("icon")),
         "nickname": nickname, "domain": domain_of(actor),
         "display_name": _text(document.get("name"), DISPLAY_NAME_MAX),
-        "about_me": None,  # remote HTML summaries wait for the sanitizer (the sister issue)
+        # Their about-me is HTML: kept made safe, for their profile here (templates/federation/).
+        "summary": safe_html(document["summary"][:SUMMARY_MAX]) if isinstance(document.get("summary"), str) else None,
         "public_key_pem": key["publicKeyPem"],
     }
 
@@ -87,7 +90,7 @@ async def remember(db: AsyncSession, found: dict) -> User:
         user = await _user_for_handle(db, found["nickname"], found["domain"])
         await db.execute(insert_or_ignore(db, RemoteActor).values(
             user_id=user.id, **{k: found[k] for k in ("actor_id", "key_id", "inbox", "shared_inbox",
-                                                      "profile_url", "icon_url")}, fetched_at=utcnow()))
+                                                      "profile_url", "icon_url", "summary")}, fetched_at=utcnow()))
         await db.execute(insert_or_ignore(db, ActorKey).values(user_id=user.id, public_key_pem=found["public_key_pem"]))
         if found["icon_url"]:
             pictures.copy_later(db, user.id)
@@ -97,7 +100,8 @@ async def remember(db: AsyncSession, found: dict) -> User:
             pictures.copy_later(db, user.id)
         await db.execute(update(RemoteActor).where(RemoteActor.user_id == user.id).values(
             key_id=found["key_id"], inbox=found["inbox"], shared_inbox=found["shared_inbox"],
-            profile_url=found["profile_url"], icon_url=found["icon_url"], fetched_at=utcnow()))
+            profile_url=found["profile_url"], icon_url=found["icon_url"], summary=found["summary"],
+            fetched_at=utcnow()))
         await db.execute(update(ActorKey).where(ActorKey.user_id == user.id).values(public_key_pem=found["public_key_pem"]))
     user.display_name = found["display_name"]
     await db.flush()

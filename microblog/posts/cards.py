@@ -4,7 +4,8 @@ the template once per post on every request.
 A kept card is the template's own output with the two things that change from one reader or one
 minute to the next cut out: the relative time ("3 minutes ago") and the session's CSRF token (in
 what other features add, e.g. translate's no-JS form). Everything else it shows is in its key:
-the post (posts never change; ids are never reused), its author's nickname, display name and
+the post (a post written here never changes; ids are never reused; a post from elsewhere may be
+edited by its author: its HTML is in the key), its author's nickname, server, display name and
 e-mail (the avatar), the reader's language and time zone (the exact time in the title), the
 site's address prefix, whether the reader may delete it, and what other features add under a
 post for this reader (`events.post_card_keys`: translate's "Translate" offer). So every worker
@@ -29,7 +30,8 @@ async def post_cards(posts) -> Markup:
     cards = []
     for post in posts:
         author = post.author
-        key = (post.id, author.nickname, author.display_name, author.email, reader_key, post.deletable_by(user),
+        key = (post.id, post.html, author.nickname, author.domain, author.display_name, author.email, reader_key,
+               post.deletable_by(user),
                *(key_of(post) for key_of in keys))
         when = str(escape(reader.relative(post.timestamp)))
         parts = kept.get(key)

@@ -6,6 +6,7 @@ from functools import cache, lru_cache
 from quart import current_app, has_app_context
 from sqlalchemy import (ForeignKey, Index, Select, String, Subquery, Text, bindparam, delete, func, literal, or_,
                         select)
+from sqlalchemy.dialects.mysql import MEDIUMTEXT
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 from sqlalchemy.orm.attributes import set_committed_value
@@ -16,7 +17,10 @@ from ..db import Base, UTCDateTime, insert_or_ignore, utcnow
 from ..follows.models import followed_ids, followers
 from .language import detect_language
 
-
+PUBLIC, FOLLOWERS = "public", "followers"  # Post.visibility
+URL_MAX = 512  # a post's id and address elsewhere (as federation/models.URL_MAX); longer ones are refused
+# On MariaDB TEXT holds 64 KB: a post from elsewhere may be longer (up to federation/notes.CONTENT_MAX).
+LONG_TEXT = Text().with_variant(MEDIUMTEXT(), "mysql", "mariadb")
 
 class Post(Base):
     __tablename__ = "post"
@@ -25,15 +29,27 @@ class Post(Base):
         Index("ix_post_timestamp_id", "timestamp", "id"),
         # One rendered post form makes one post, however often it is sent (a double click).
         Index("ix_post_user_id_submission", "user_id", "submission", unique=True),
+        # A post from elsewhere is stored once, however often (or however many workers at once) it arrives.
+        Index("ix_post_ap_id", "ap_id", unique=True),
         {"sqlite_autoincrement": True},  # never reuse a deleted post's id (old links, cursors)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    body: Mapped[str] = mapped_column(Text())  # as long as the form allows (POST_MAX_CHARS); remote posts longer
+    # The words, as plain text, of every post: search, language detection and translation read it.
+    # As long as the form allows (POST_MAX_CHARS); from elsewhere, the text of its HTML, longer.
+    body: Mapped[str] = mapped_column(LONG_TEXT)
     timestamp: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
     language: Mapped[str] = mapped_column(String(8), default="")
     submission: Mapped[str | None] = mapped_column(String(32))  # the form's one-time token
+    # A post from elsewhere (federation/notes.py): its ActivityPub id (NULL: a post written here),
+    # its HTML made safe (federation/html.py; cards show it instead of the linkified body), the
+    # address of its page there, and who may read it: PUBLIC, or FOLLOWERS (its author's followers
+    # here, in their home timelines only). A post written here is PUBLIC.
+    ap_id: Mapped[str | None] = mapped_column(String(URL_MAX))
+    html: Mapped[str | None] = mapped_column(LONG_TEXT)
+    url: Mapped[str | None] = mapped_column(String(URL_MAX))
+    visibility: Mapped[str] = mapped_column(String(16), default=PUBLIC, server_default=PUBLIC)
 
     author: Mapped[User] = relationship(lazy="raise")
 
@@ -59,6 +75,40 @@ class Post(Base):
         set_committed_value(post, "author", author)
         return post
 
+    @classmethod
+    async def receive(cls, db: AsyncSession, author: User, ap_id: str, html: str, body: str, url: str | None,
+                      visibility: str, published: datetime, language: str) -> int | None:
+        """A post from elsewhere (staged; federation/notes.py checked it): its id here, or None when
+        it is here already (a copy delivered again, or the same one handled by two workers at
+        once inserts nothing)."""
+        post_id = await db.scalar(insert_or_ignore(db, cls).values(
+            ap_id=ap_id, html=html, body=body, url=url, visibility=visibility, user_id=author.id,
+            timestamp=published, language=language).returning(cls.id))
+        if post_id is not None:
+            await events.post_published.send(db, post_id=post_id, author_id=author.id)
+        return post_id
+
+    async def revise(self, db: AsyncSession, html: str, body: str, language: str) -> None:
+        """New words for a post from elsewhere (staged), as its author edited it there."""
+        self.html, self.body, self.language = html, body, language
+        await db.flush()
+        await events.post_updated.send(db, post_id=self.id, author_id=self.user_id)
+
+    @property
+    def from_elsewhere(self) -> bool:
+        """A post that came from another server (federation/notes.py), not written here."""
+        return self.ap_id is not None
+
+    async def readable_by(self, db: AsyncSession, reader: User | None) -> bool:
+        """Whether `reader` (None: a visitor) may see the post on its own page: a public post,
+        anyone; a followers-only one, its author's followers only (and its author)."""
+        if self.visibility == PUBLIC:
+            return True
+        if reader is None:
+            return False
+        return reader.id == self.user_id or await db.scalar(select(followers.c.follower_id).where(
+            followers.c.follower_id == reader.id, followers.c.followed_id == self.user_id)) is not None
+
     def deletable_by(self, user: User | None) -> bool:
         """Only the author may delete a post."""
         return user is not None and self.user_id == user.id
@@ -76,6 +126,7 @@ class Post(Base):
 
     @staticmethod
     def explore() -> Select:
+        """This site's own posts (posts from elsewhere show to their authors' followers only)."""
         return _explore(_gravatars())
 
     @staticmethod
@@ -110,12 +161,15 @@ class Post(Base):
 
     @staticmethod
     def by_author(user: User) -> Select:
-        return _by_author(user.id, _gravatars())
+        """A profile's posts: all of them for someone here; for someone from elsewhere only the
+        public ones (a followers-only post shows in its readers' home timelines, nowhere else)."""
+        return _by_author(user.id, _gravatars(), user.is_local)
 
     @staticmethod
     async def count_by(db: AsyncSession, author: User) -> int:
-        """How many posts `author` has written (counted in ix_post_user_id_timestamp_id)."""
-        return await db.scalar(_count_by_author(), {"user_id": author.id})
+        """How many posts of `author` a profile shows (for someone here, counted in
+        ix_post_user_id_timestamp_id alone)."""
+        return await db.scalar(_count_by_author(author.is_local), {"user_id": author.id})
 
 
 def _resent(submission: str, body: str) -> str:
@@ -133,7 +187,7 @@ def _with_author(with_email: bool):
     """A post's author, with what a post shows of them (no password hash, no settings): their
     e-mail only for a Gravatar (loading each author's local part costs a page of 25 posts ~10%)."""
     author = joinedload(Post.author, innerjoin=True).load_only(
-        User.id, User.nickname, User.display_name, User.picture, raiseload=True)
+        User.id, User.nickname, User.domain, User.display_name, User.picture, raiseload=True)
     if with_email:
         return author.joinedload(User.local).load_only(LocalUser.email, raiseload=True)
     return author.raiseload(User.local)
@@ -141,7 +195,7 @@ def _with_author(with_email: bool):
 
 @cache
 def _explore(with_email: bool) -> Select:
-    return select(Post).options(_with_author(with_email))
+    return select(Post).where(Post.ap_id.is_(None)).options(_with_author(with_email))
 
 
 @lru_cache(maxsize=1024)
@@ -162,11 +216,15 @@ def _timeline_sizes(user_id: int) -> Select:
                   select(func.max(User.id)).scalar_subquery(), select(func.max(Post.id)).scalar_subquery())
 
 
+def _shown_on_profiles(query: Select, local: bool) -> Select:
+    return query if local else query.where(Post.visibility == PUBLIC)
+
+
 @lru_cache(maxsize=1024)
-def _by_author(user_id: int, with_email: bool) -> Select:
-    return select(Post).where(Post.user_id == user_id).options(_with_author(with_email))
+def _by_author(user_id: int, with_email: bool, local: bool) -> Select:
+    return _shown_on_profiles(select(Post).where(Post.user_id == user_id).options(_with_author(with_email)), local)
 
 
 @cache
-def _count_by_author() -> Select:
-    return select(func.count()).select_from(Post).where(Post.user_id == bindparam("user_id"))
+def _count_by_author(local: bool) -> Select:
+    return _shown_on_profiles(select(func.count()).select_from(Post).where(Post.user_id == bindparam("user_id")), local)

@@ -2,7 +2,7 @@
 from quart import Blueprint, Response, abort, current_app, flash, g, redirect, request, url_for
 from sqlalchemy import Select
 
-from ..accounts import login_required
+from ..accounts import load_current_user, login_required
 from ..db import get_session
 from ..i18n import gettext as _
 from ..paging import current_cursor, keyset_page, list_response
@@ -25,9 +25,11 @@ async def post_list(template: str, query: Select, status: int = 200, load=None, 
 
 
 async def get_post(post_id: int, check_author: bool = True) -> Post:
-    """The post, or a refusal: "Post not found." when it is gone, 403 when it is not yours."""
-    post = await get_session().get(Post, post_id)
-    if post is None:
+    """The post, or a refusal: "Post not found." when it is gone (or not the reader's to see: a
+    followers-only post from elsewhere), 403 when it is not yours."""
+    db = get_session()
+    post = await db.get(Post, post_id)
+    if post is None or not await post.readable_by(db, await load_current_user()):
         raise Refused(404, _("Post not found."), url_for("posts.index"))
     if check_author and not post.deletable_by(g.user):
         abort(403)
@@ -76,11 +78,13 @@ async def explore():
 @bp.route("/post/<int(max=2147483647):post_id>")
 async def show(post_id: int):
     """One post on a page of its own: its author, its full time and language (and, later, its
-    replies). Its address is the post's for good: ids are never reused."""
-    post = await get_session().scalar(Post.by_id(post_id))
-    if post is None:
-        abort(404)
-    return await render("posts/post.html", post=post, title=_("%(nickname)s: %(text)s", nickname=post.author.nickname,
+    replies). Its address is the post's for good: ids are never reused. A followers-only post
+    from elsewhere is a 404 to anyone who does not follow its author."""
+    db = get_session()
+    post = await db.scalar(Post.by_id(post_id))
+    if post is None or not await post.readable_by(db, await load_current_user()):
+        abort(404)  # a followers-only post is no one else's to know of
+    return await render("posts/post.html", post=post, title=_("%(nickname)s: %(text)s", nickname=post.author.handle,
                                                                text=_shortened(post.body, 40)))
 
 

@@ -31,6 +31,7 @@ def init_app(app: Quart) -> None:
                           or str(Path(app.instance_path) / "search-index"))
     app.extensions["search_backend"] = choose_backend(app)
     events.post_published.connect(queue_sync)
+    events.post_updated.connect(queue_sync)
     events.post_deleted.connect(queue_sync)
     app.register_blueprint(bp)
     cli.register_cli(app)

@@ -7,7 +7,7 @@ from quart import Quart
 from sqlalchemy import func, select
 
 from .. import db as database
-from ..posts.models import Post
+from ..posts.models import PUBLIC, Post
 from .backend import backend
 
 
@@ -20,7 +20,7 @@ def register_cli(app: Quart) -> None:
         async def rebuild():
             async with database.command_context(app):
                 async with database.new_session() as db:
-                    total = await db.scalar(select(func.count()).select_from(Post))
+                    total = await db.scalar(select(func.count()).select_from(Post).where(Post.visibility == PUBLIC))
                     started = time.monotonic()
                     with click.progressbar(length=total, label=f"indexing {total} posts") as bar:
                         await backend().rebuild(db, total, bar.update)

@@ -1,5 +1,5 @@
-"""Keeping the index in step: a "search.sync" job, queued in the transaction that publishes or
-deletes a post (events.post_published, events.post_deleted). The job makes the index agree with the database about that post, whatever
+"""Keeping the index in step: a "search.sync" job, queued in the transaction that publishes,
+updates or deletes a post (events.post_published, post_updated, post_deleted). The job makes the index agree with the database about that post, whatever
 happened in between (so jobs of one post may run in any order, or twice)."""
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,7 +11,7 @@ SYNC = "search.sync"
 
 
 def queue_sync(db: AsyncSession, post_id: int, **_ids: int) -> None:
-    """Listens to events.post_published and events.post_deleted, in the post's own transaction."""
+    """Listens to events.post_published, post_updated and post_deleted, in the post's own transaction."""
     if backend().indexes_by_job:
         jobs.enqueue(db, SYNC, {"post_id": post_id})
 

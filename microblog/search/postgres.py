@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..posts.models import Post
+from ..posts.models import PUBLIC, Post
 from .backend import CANDIDATES, HeavySearches, Hits, Progress
 from .query import Phrase, Query
 
@@ -47,7 +47,8 @@ _CONFIGURATIONS_SQL = ", ".join(f"'{name}'" for name in QUERY_CONFIGURATIONS)
 # GIN one), and so are those left with nothing to look for (`querytree` is 'T': its words were stop
 # words in that configuration, only an exclusion is left, and that would read every post). Only the
 # newest CANDIDATES matches are ranked: ts_rank computes a post's words again, and a word in
-# 25,000 posts would cost a second.
+# 25,000 posts would cost a second. Public posts only: a followers-only post from elsewhere is
+# never a result.
 SEARCH_SQL = text(f"""
 WITH query AS MATERIALIZED (
   SELECT string_agg(DISTINCT '(' || one::text || ')', ' | ')::tsquery AS tsquery
@@ -55,7 +56,8 @@ WITH query AS MATERIALIZED (
         FROM unnest(ARRAY[{_CONFIGURATIONS_SQL}]) AS name) AS each_configuration
   WHERE numnode(one) > 0 AND querytree(one) <> 'T'),
 matches AS MATERIALIZED (
-  SELECT post.id, post.timestamp FROM post, query WHERE {_VECTOR_SQL} @@ query.tsquery),
+  SELECT post.id, post.timestamp FROM post, query
+  WHERE {_VECTOR_SQL} @@ query.tsquery AND post.visibility = '{PUBLIC}'),
 newest AS (SELECT id FROM matches ORDER BY timestamp DESC, id DESC LIMIT :candidates)
 SELECT post.id, (SELECT count(*) FROM matches) AS total
 FROM post JOIN newest ON newest.id = post.id, query

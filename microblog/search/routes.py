@@ -11,7 +11,7 @@ from ..db import get_session
 from ..errors import error_response
 from ..i18n import gettext as _
 from ..paging import Page, list_response
-from ..posts.models import Post
+from ..posts.models import PUBLIC, Post
 from ..accounts import load_current_user
 from ..web import LookedUp, is_htmx, lookups, render, see_other
 from .backend import MAX_RESULTS, SearchUnavailable, backend
@@ -54,11 +54,12 @@ def search_text() -> tuple[str, bool]:
 
 async def find(query: Query, offset: int, per_page: int) -> tuple[Page, int, bool]:
     """A page of hits, re-checked against the database: a deleted post the index still names is
-    never shown."""
+    never shown, nor is a followers-only post (the indexes leave them out already)."""
     db = get_session()
     hits = await backend().search(db, query, offset, per_page)
     posts = {post.id: post for post in (await db.scalars(
-        select(Post).where(Post.id.in_(hits.ids)).options(joinedload(Post.author, innerjoin=True)))).all()}
+        select(Post).where(Post.id.in_(hits.ids), Post.visibility == PUBLIC)
+        .options(joinedload(Post.author, innerjoin=True)))).all()}
     items = [Hit(posts[i], highlight(posts[i].body, posts[i].language, query)) for i in hits.ids if i in posts]
     total = max(hits.total - (len(hits.ids) - len(items)), len(items) + offset)
     more = offset + per_page < min(hits.total, MAX_RESULTS) and len(hits.ids) == per_page

@@ -9,6 +9,9 @@ own parser would take field names, wildcards and ranges from anyone).
 Whoosh allows one writer at a time, by a file lock: a writer waits for it up to WRITE_TIMEOUT,
 then the job fails and is retried later (the jobs' backoff), so two workers never see an error.
 Everything touching the files runs in a thread, never on the event loop.
+
+Only public posts are indexed: a followers-only post from elsewhere is, to the index, a post
+that is not there (its sync removes it, a rebuild leaves it out).
 """
 import asyncio
 import fcntl
@@ -29,7 +32,7 @@ from whoosh.query import And, AndNot, Every, NullQuery, Or, Term
 from whoosh.query import Phrase as PhraseQuery
 
 from ..db import EPOCH
-from ..posts.models import Post
+from ..posts.models import PUBLIC, Post
 from .backend import CANDIDATES, HeavySearches, Hits, Progress, SearchUnavailable
 from .query import PREFIX_TERMS, Phrase, Query, Word
 
@@ -160,7 +163,7 @@ class WhooshBackend:
 
     async def sync(self, db: AsyncSession, post_ids: list[int]) -> None:
         rows = (await db.execute(select(Post.id, Post.body, Post.language, Post.timestamp)
-                                 .where(Post.id.in_(post_ids)))).all()
+                                 .where(Post.id.in_(post_ids), Post.visibility == PUBLIC))).all()
         documents = [document(*row) for row in rows]
         found = {row.id for row in rows}
         await asyncio.to_thread(self._write, documents, [i for i in post_ids if i not in found])
@@ -175,7 +178,7 @@ class WhooshBackend:
             after = (EPOCH, 0)  # oldest first: searches read the newest documents first (see below)
             while True:
                 rows = (await db.execute(select(Post.id, Post.body, Post.language, Post.timestamp)
-                                         .where(tuple_(Post.timestamp, Post.id) > after)
+                                         .where(tuple_(Post.timestamp, Post.id) > after, Post.visibility == PUBLIC)
                                          .order_by(Post.timestamp, Post.id).limit(BATCH))).all()
                 if not rows:
                     break

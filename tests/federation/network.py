@@ -381,6 +381,14 @@ class Peer:
         """A Create{Note} to `name`'s followers (`to`: "public" or "followers"): {note, create}."""
         return self._call("POST", f"/users/{name}/notes", content=content, to=to)
 
+    def edit(self, name: str, note: str, content: str) -> dict:
+        """An Update of `name`'s note `note` (its id) with new content, to his followers."""
+        return self._call("POST", f"/users/{name}/notes/edit", note=note, content=content)
+
+    def delete(self, name: str, note: str) -> dict:
+        """A Delete of `name`'s note `note`, to his followers."""
+        return self._call("POST", f"/users/{name}/notes/delete", note=note)
+
     def received(self, name: str) -> list[dict]:
         """What reached `name`'s inbox, and what reached the shared inbox for him (naming him, or
         from someone he follows): {id, type, actor, object, objectType, content, inbox: "inbox" |

@@ -141,3 +141,17 @@ async def test_an_accept_from_anyone_else_changes_nothing(app, client, db, elsew
     await jobs_done(app)
     assert await follower_pairs(db) == set()
     assert "Requested" in await text_of(await client.get(profile))
+
+
+async def test_their_about_me_is_shown_made_safe(app, client, db, elsewhere):
+    await make_user(db, "alice")
+    bob = elsewhere.person("bob")
+    elsewhere.documents["/users/bob"]["summary"] = (
+        '<p>Hi, I <em>garden</em>.<script>alert(1)</script></p><p onclick="x()">'
+        '<a href="javascript:alert(2)">me</a> <a href="https://garden.example/">site</a></p>')
+    await login(client, "alice")
+    profile = (await search(client, bob)).headers["Location"]
+    page = await text_of(await client.get(profile))
+    assert "<p>Hi, I garden.</p>" in page or "<p>Hi, I <em>garden</em>.</p>" in page
+    assert "<script>alert(1)" not in page and "javascript:" not in page and 'onclick="x()"' not in page
+    assert 'href="https://garden.example/" rel="nofollow noopener noreferrer ugc"' in page

@@ -1,6 +1,8 @@
 """A server no one here wrote: the Fedify peer at https://peer.test finds a person at https://a.test
 by WebFinger, follows her (accepted), receives what she posts, deletes and changes, and stops
-receiving after unfollowing; a tampered or unsigned delivery is refused."""
+receiving after unfollowing; a tampered or unsigned delivery is refused; a post waits for a peer
+that is down. And the other way: a person here looks someone on the peer up from the search box,
+follows him, and reads his posts (public and followers-only), edits and deletions."""
 import re
 
 import httpx
@@ -133,3 +135,39 @@ def test_someone_here_finds_and_follows_someone_on_the_peer(fediverse, peer, sit
     wait_for(lambda: peer.followers(bob) == [], "the Undo at the peer", 30)
     undo = peer.wait_for_activity(bob, "Undo")
     assert undo["actor"].startswith("https://a.test/users/") and undo["object"] is not None
+
+
+def test_someone_here_reads_the_posts_edits_and_deletions_of_someone_on_the_peer(fediverse, peer, site_a):
+    alice, carol, bob = unique("alice"), unique("carol"), unique("bob")
+    peer.add_person(bob)
+    person = Browser(fediverse, site_a)
+    person.sign_up(alice)
+    person.client.get("/search", params={"q": f"@{bob}@peer.test"})
+    person.submit(f"/user/{bob}@peer.test/follow", {}, page=f"/user/{bob}@peer.test")
+    wait_for(lambda: "Unfollow" in person.client.get(f"/user/{bob}@peer.test").text, "the Accept", 30)
+
+    public = peer.publish(bob, '<p>Scones are ready <script>alert(1)</script><a href="https://tea.example/">menu</a></p>')
+    wait_for(lambda: "Scones are ready" in person.client.get("/index").text, "the post in her timeline", 30)
+    home = person.client.get("/index").text
+    assert "<script>alert(1)" not in home and 'rel="nofollow noopener noreferrer ugc"' in home
+    assert f"@{bob}@peer.test" in home
+    followers_only = peer.publish(bob, "<p>Only my followers: the secret recipe</p>", to="followers")
+    wait_for(lambda: "the secret recipe" in person.client.get("/index").text, "the followers-only post", 30)
+
+    visitor = Browser(fediverse, site_a)  # neither on his profile here nor in search, for anyone
+    assert "Scones are ready" in visitor.client.get(f"/user/{bob}@peer.test").text
+    assert "the secret recipe" not in visitor.client.get(f"/user/{bob}@peer.test").text
+    assert "the secret recipe" not in person.client.get(f"/user/{bob}@peer.test").text
+    assert "the secret recipe" not in person.client.get("/search", params={"q": "recipe"}).text
+    other = Browser(fediverse, site_a)
+    other.sign_up(carol)
+    assert "the secret recipe" not in other.client.get("/index").text
+
+    peer.edit(bob, public["note"], "<p>Scones are gone, sorry</p>")
+    wait_for(lambda: "Scones are gone" in person.client.get("/index").text, "the edit", 30)
+    peer.delete(bob, followers_only["note"])
+    wait_for(lambda: "the secret recipe" not in person.client.get("/index").text, "the deletion", 30)
+
+    person.submit(f"/user/{bob}@peer.test/unfollow", {}, page=f"/user/{bob}@peer.test")
+    wait_for(lambda: peer.followers(bob) == [], "the Undo at the peer", 30)  # nothing more is sent to a.test
+    assert "Scones are gone" not in person.client.get("/index").text  # nor kept in her timeline

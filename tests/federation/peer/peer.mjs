@@ -11,6 +11,8 @@
 //   POST /_control/users/:name/follow   {target}   "@alice@a.test" or an actor URL: look up, Follow
 //   POST /_control/users/:name/unfollow {target}   Undo the Follow
 //   POST /_control/users/:name/notes    {content, to?: "public" | "followers"}  Create{Note} to followers
+//   POST /_control/users/:name/notes/edit   {note, content}   Update{Note} (the same addressing)
+//   POST /_control/users/:name/notes/delete {note}            Delete{Tombstone}
 //   GET  /_control/users/:name/received            what reached his inbox, or the shared inbox for him
 //   GET  /_control/users/:name/following           [{actor, target, follow, state: pending|accepted|rejected}]
 //   GET  /_control/users/:name/followers           [{actor, inbox, sharedInbox, follow}]
@@ -23,7 +25,7 @@ import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import { createFederation, generateCryptoKeyPair, InProcessMessageQueue, MemoryKvStore } from "@fedify/fedify";
 import {
-  Accept, Activity, Create, Delete, Endpoints, Follow, Note, Person, PUBLIC_COLLECTION, Reject, Undo, Update,
+  Accept, Activity, Create, Delete, Endpoints, Follow, Note, Person, PUBLIC_COLLECTION, Reject, Tombstone, Undo, Update,
 } from "@fedify/vocab";
 
 const HOST = process.env.PEER_HOST ?? "peer.test";
@@ -251,6 +253,39 @@ control.post("/users/:name/notes", async (c) => {
   });
   await send(ctx, name, "followers", create);
   return c.json({ note: id.href, create: create.id.href });
+});
+
+control.post("/users/:name/notes/edit", async (c) => {
+  const name = c.req.param("name");
+  if (!person(c)) return noSuchPerson(c);
+  const { note: noteId, content } = await c.req.json();
+  const old = notes.get(noteId);
+  if (!old) return c.json({ error: "no such note" }, 404);
+  const ctx = contextFor(c);
+  const note = old.clone({ content, updated: Temporal.Now.instant() });
+  notes.set(noteId, note);
+  const update = new Update({
+    id: new URL(`#update-${uuid()}`, noteId), actor: ctx.getActorUri(name), object: note,
+    tos: old.toIds, ccs: old.ccIds,
+  });
+  await send(ctx, name, "followers", update);
+  return c.json({ note: noteId, update: update.id.href });
+});
+
+control.post("/users/:name/notes/delete", async (c) => {
+  const name = c.req.param("name");
+  if (!person(c)) return noSuchPerson(c);
+  const { note: noteId } = await c.req.json();
+  const old = notes.get(noteId);
+  if (!old) return c.json({ error: "no such note" }, 404);
+  notes.delete(noteId);
+  const ctx = contextFor(c);
+  const del = new Delete({
+    id: new URL(`#delete`, noteId), actor: ctx.getActorUri(name), object: new Tombstone({ id: new URL(noteId) }),
+    tos: old.toIds, ccs: old.ccIds,
+  });
+  await send(ctx, name, "followers", del);
+  return c.json({ note: noteId, delete: del.id.href });
 });
 
 // His inbox's, and the shared inbox's that name him (to, cc, object) or come from someone he follows
