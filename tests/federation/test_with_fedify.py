@@ -171,3 +171,27 @@ def test_someone_here_reads_the_posts_edits_and_deletions_of_someone_on_the_peer
     person.submit(f"/user/{bob}@peer.test/unfollow", {}, page=f"/user/{bob}@peer.test")
     wait_for(lambda: peer.followers(bob) == [], "the Undo at the peer", 30)  # nothing more is sent to a.test
     assert "Scones are gone" not in person.client.get("/index").text  # nor kept in her timeline
+
+
+def test_someone_here_follows_and_reads_someone_on_another_instance_of_this_app(fediverse, site_a, site_b):
+    alice, bob = unique("alice"), unique("bob")
+    here, there = Browser(fediverse, site_a), Browser(fediverse, site_b)
+    here.sign_up(alice)
+    there.sign_up(bob)
+
+    found = here.client.get("/search", params={"q": f"@{bob}@b.test"})
+    assert found.headers["Location"] == f"/user/{bob}@b.test"
+    here.submit(f"/user/{bob}@b.test/follow", {}, page=f"/user/{bob}@b.test")
+    wait_for(lambda: "Unfollow" in here.client.get(f"/user/{bob}@b.test").text, "b.test's Accept", 30)
+    assert "1 follower" in there.client.get(f"/user/{bob}").text
+
+    there.submit("/index", {"post": "Hello from b.test, https://example.org/b"})
+    wait_for(lambda: "Hello from b.test" in here.client.get("/index").text, "his post on a.test", 30)
+    home = here.client.get("/index").text
+    assert 'href="https://example.org/b"' in home and f"@{bob}@b.test" in home
+    post_id = re.search(r'href="https://b\.test/post/(\d+)"', home)[1]  # the link to the original
+    there.submit(f"/post/{post_id}/delete", {}, page=f"/post/{post_id}/delete")
+    wait_for(lambda: "Hello from b.test" not in here.client.get("/index").text, "the deletion on a.test", 30)
+
+    here.submit(f"/user/{bob}@b.test/unfollow", {}, page=f"/user/{bob}@b.test")
+    wait_for(lambda: "0 followers" in there.client.get(f"/user/{bob}").text, "the Undo on b.test", 30)
