@@ -6,6 +6,7 @@ resolved there, every address it resolves to must be public, and the connection 
 address that was checked, so a name that changes its answer between a check and the connection
 (DNS rebinding) gains nothing. FEDERATION_ALLOW_PRIVATE_ADDRESSES=1 lifts it for tests whose peers run on
 loopback; never in production. Answers are read up to a size limit, with a timeout."""
+import asyncio
 import ipaddress
 import json
 import os
@@ -108,10 +109,12 @@ def json_object(url: str, body: bytes) -> dict:
 
 async def get(url: str, headers: dict, limit: int) -> bytes:
     """The body of `url` (any https address, checked as every address is), if it answers 200
-    within `limit` bytes; FetchFailed otherwise."""
+    within `limit` bytes and FEDERATION_TIMEOUT seconds in all (httpx's timeout is per step: a
+    server dripping a byte at a time would hold the worker for ever); FetchFailed otherwise."""
     public_url(url)
     try:
-        async with client().stream("GET", url, headers=headers) as response:
+        async with asyncio.timeout(current_app.config["FEDERATION_TIMEOUT"]), \
+                client().stream("GET", url, headers=headers) as response:
             if response.status_code != 200:
                 raise FetchFailed(f"{url[:200]} answered {response.status_code}", response.status_code)
             body = bytearray()
@@ -119,19 +122,24 @@ async def get(url: str, headers: dict, limit: int) -> bytes:
                 body += chunk
                 if len(body) > limit:
                     raise FetchFailed(f"{url[:200]} is larger than {limit} bytes")
-    except httpx.HTTPError as error:
+    except (httpx.HTTPError, TimeoutError) as error:
         raise FetchFailed(f"{url[:200]}: {error or type(error).__name__}", unanswered=True) from error
     return bytes(body)
 
 
 async def signed_post(url: str, activity: dict, key_id: str, private_key_pem: str) -> httpx.Response:
     """Deliver `activity` to an inbox, signed as Mastodon signs. Only the answer's status and
-    headers are read: whatever body an inbox sends back is left unread, however large."""
+    headers are read, within FEDERATION_TIMEOUT seconds in all: whatever body an inbox sends
+    back is left unread, however large or slow."""
     body = json.dumps(activity).encode()
     headers = {"Content-Type": ACTIVITY_JSON, "Accept": ACCEPT}
     headers.update(sign("POST", public_url(url), headers, body, key_id, private_key_pem))
-    async with client().stream("POST", url, content=body, headers=headers) as response:
-        return response
+    try:
+        async with asyncio.timeout(current_app.config["FEDERATION_TIMEOUT"]), \
+                client().stream("POST", url, content=body, headers=headers) as response:
+            return response
+    except TimeoutError as error:
+        raise httpx.TimeoutException(f"{url[:200]} took longer than the timeout in all") from error
 
 
 def init_app(app: Quart) -> None:
