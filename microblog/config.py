@@ -127,6 +127,9 @@ def from_environment(instance_path: str) -> dict:
         # 429 and the sender tries again later (a flood queues within bounds).
         "FEDERATION_INBOX_QUEUE_PER_HOST": int(env("FEDERATION_INBOX_QUEUE_PER_HOST") or 500),
         "FEDERATION_ALLOW_PRIVATE_ADDRESSES": _bool(env("FEDERATION_ALLOW_PRIVATE_ADDRESSES")),
+        # Posts from elsewhere nobody here follows any longer, and people from elsewhere nothing
+        # here points at, are forgotten after this many days (federation/pruning.py); 0 keeps them.
+        "FEDERATION_PRUNE_DAYS": int(env("FEDERATION_PRUNE_DAYS") or 30),
         "PASSWORD_HASH_TIME_COST": int(env("PASSWORD_HASH_TIME_COST") or 2),
         "PASSWORD_HASH_MEMORY_COST": int(env("PASSWORD_HASH_MEMORY_COST") or 19456),
         "RESET_TOKEN_MAX_AGE": int(env("RESET_TOKEN_MAX_AGE") or 3600),

@@ -150,6 +150,7 @@ MARIADB_SUITE = (
     "tests/accounts/test_nicknames.py", "tests/accounts/test_clock_steps.py", "tests/posts/test_text.py",
     "tests/posts/test_post_form.py", "tests/federation/test_inbox.py", "tests/federation/test_discovery.py",
     "tests/federation/test_pictures.py", "tests/federation/test_following.py", "tests/federation/test_notes.py",
+    "tests/federation/test_pruning.py",
 )
 POSTGRESQL_SUITE = MARIADB_SUITE + (
     "tests/test_statements.py", "tests/test_faults.py", "tests/test_load.py", "tests/search/",
@@ -192,6 +193,7 @@ TEST_CONFIG = {
     "SERVER_NAME": None,
     "JOBS_POLL_SECONDS": 60,  # a new job wakes the runner; tests of retries poll faster
     "FEDERATION": False,  # tests/federation/ turn it on (else on for any https BASE_URL)
+    "FEDERATION_PRUNE_DAYS": 0,  # no daily pruning job waiting in every test (tests/federation/test_pruning.py runs it)
 }
 
 

@@ -13,6 +13,7 @@
   following.py   people here following people elsewhere: Follow, their Accept or Reject, Undo
   lookup.py      finding someone elsewhere from the search box: WebFinger, their actor, checked
   pictures.py    pictures of people elsewhere, copied here by a job
+  pruning.py     forgetting posts and people from elsewhere nobody here needs any longer (a daily job)
   notes.py       posts from elsewhere: Create, Update and Delete of a Note by its author
   html.py        their HTML made safe (an allow-list), and its plain text
   delivery.py    sending: a job per (activity, inbox), retried for days; new and deleted posts
@@ -24,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .. import db as database
 from .. import events, jobs
-from . import activities, fetch, following, lookup
+from . import activities, fetch, following, lookup, pruning
 from ..db import get_session
 from ..web import add_lookup, add_partial
 from .delivery import send_deletion, send_post, send_profile
@@ -83,14 +84,17 @@ def init_app(app: Quart) -> None:
     events.unfollowed.connect(following.send_undo)
 
     @app.before_serving
-    async def _keys_for_existing_accounts() -> None:
-        """Accounts made before federation get their keys from a job (one queued, whichever worker)."""
+    async def _queue_background_work() -> None:
+        """Accounts made before federation get their keys from a job (one queued, whichever
+        worker); today's pruning is queued (pruning.py: one a day)."""
         if not app.config["FEDERATION"]:
             return
         try:
             async with database.new_session() as db:
                 if await accounts_without_keys(db, limit=1):
                     jobs.enqueue(db, KEY_PAIR, {}, key="backfill")
-                    await database.commit(db)
+                if app.config["FEDERATION_PRUNE_DAYS"]:
+                    pruning.queue_pruning(db)
+                await database.commit(db)
         except (SQLAlchemyError, OSError) as error:  # the site starts with its database down, too
-            log.warning("keys for existing accounts not queued: %s", error)
+            log.warning("keys for existing accounts and pruning not queued: %s", error)
