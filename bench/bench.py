@@ -143,6 +143,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--database", help="a database URL (default: bench/data/bench.sqlite, seeded if missing)")
     parser.add_argument("--seed", action="store_true", help="seed the database again first")
+    parser.add_argument("--remote", type=int, default=0,
+                        help="seed this many users as people from elsewhere (bench/data/bench-remote-N.sqlite)")
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
@@ -151,9 +153,11 @@ def main() -> None:
     args = parser.parse_args()
 
     DATA.mkdir(parents=True, exist_ok=True)
-    database = args.database or f"sqlite:///{DATA / 'bench.sqlite'}"
-    if args.seed or (not args.database and not (DATA / "bench.sqlite").exists()):
-        subprocess.run([sys.executable, str(ROOT / "bench" / "seed.py"), database], check=True)
+    file = DATA / (f"bench-remote-{args.remote}.sqlite" if args.remote else "bench.sqlite")
+    database = args.database or f"sqlite:///{file}"
+    if args.seed or (not args.database and not file.exists()):
+        subprocess.run([sys.executable, str(ROOT / "bench" / "seed.py"), database, "--remote", str(args.remote)],
+                       check=True)
     env = {**os.environ, "DATABASE_URL": database, "SECRET_KEY": "bench", "BASE_URL": "http://127.0.0.1",
            "SECURE_COOKIES": "0", "LOG_TO_STDOUT": "1", "MICROBLOG_DOTENV": str(DATA / "no.env"),
            "SLOW_QUERY_SECONDS": "5", "SEARCH_INDEX_DIR": str(DATA / "search-index")}

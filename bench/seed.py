@@ -1,9 +1,12 @@
 """Generate the benchmark data set: the tutorial's shape at scale.
 
-    venv/bin/python bench/seed.py DATABASE_URL [--users 10000] [--posts 200000] [--follows 100]
+    venv/bin/python bench/seed.py DATABASE_URL [--users 10000] [--posts 200000] [--follows 100] [--remote 0]
 
 10,000 users, 200,000 posts over a year in 8 languages, about 100 follows each (1,000,000 rows),
-and one heavy reader (the last user) who follows 5,000.
+and one heavy reader (the last user) who follows 5,000. With --remote N, N of the users (those
+just before the heavy reader) are people from elsewhere, on 100 servers, and their posts came
+from there (an ActivityPub id, sanitized HTML, a link to the original): a home timeline then
+shows posts from elsewhere in that share.
 Every user's password is "benchmark". The database is created from the models (empty first).
 Deterministic (seeded), so runs compare.
 """
@@ -25,6 +28,7 @@ from microblog.accounts import LocalUser, User  # noqa: E402
 from microblog.cli import alembic_config  # noqa: E402
 from microblog.config import normalise_database_url  # noqa: E402
 from microblog.db import Base, make_engine, utcnow  # noqa: E402
+from microblog.federation.models import RemoteActor  # noqa: E402
 from microblog.follows.models import followers  # noqa: E402
 from microblog.posts import Post  # noqa: E402
 
@@ -42,7 +46,7 @@ SAMPLES = {
 BATCH = 5000
 
 
-async def seed(url: str, users: int, posts: int, follows: int) -> None:
+async def seed(url: str, users: int, posts: int, follows: int, remote: int = 0) -> None:
     rnd = random.Random(42)
     engine = make_engine(normalise_database_url(url))
     started = time.monotonic()
@@ -62,20 +66,35 @@ async def seed(url: str, users: int, posts: int, follows: int) -> None:
             for start in range(0, len(rows), BATCH):
                 await conn.execute(insert(table), rows[start:start + BATCH])
 
+    elsewhere = range(users - remote, users)  # the heavy reader (the last) is here
+
+    def domain(i: int) -> str:
+        return f"server{i % 100}.example" if i in elsewhere else ""
+
     await insert_rows(User.__table__, [
-        {"id": i, "nickname": f"user{i}", "about_me": f"I am user number {i}."} for i in range(1, users + 1)])
+        {"id": i, "nickname": f"user{i}", "domain": domain(i), "about_me": f"I am user number {i}."}
+        for i in range(1, users + 1)])
     await insert_rows(LocalUser.__table__, [
         {"user_id": i, "email": f"user{i}@example.com", "password_hash": password_hash, "last_seen": now}
-        for i in range(1, users + 1)])
-    print(f"{users} users ({time.monotonic() - started:.1f} s)")
+        for i in range(1, users + 1) if i not in elsewhere])
+    await insert_rows(RemoteActor.__table__, [
+        {"user_id": i, "actor_id": f"https://{domain(i)}/users/user{i}", "key_id": f"https://{domain(i)}/users/user{i}#main-key",
+         "inbox": f"https://{domain(i)}/users/user{i}/inbox", "shared_inbox": f"https://{domain(i)}/inbox",
+         "profile_url": f"https://{domain(i)}/@user{i}", "fetched_at": now} for i in elsewhere])
+    print(f"{users} users, {remote} of them elsewhere ({time.monotonic() - started:.1f} s)")
 
     languages = list(SAMPLES)
     rows = []
     for i in range(1, posts + 1):
         language = rnd.choice(languages)
-        rows.append({"id": i, "user_id": rnd.randint(1, users), "language": language,
-                     "body": f"{SAMPLES[language][:120]} #{i}",
-                     "timestamp": now - timedelta(seconds=rnd.randint(0, year))})
+        author = rnd.randint(1, users)
+        row = {"id": i, "user_id": author, "language": language, "body": f"{SAMPLES[language][:120]} #{i}",
+               "timestamp": now - timedelta(seconds=rnd.randint(0, year))}
+        if author in elsewhere:  # as federation/notes.py keeps one: the text, and its HTML made safe
+            ap_id = f"https://{domain(author)}/users/user{author}/statuses/{i}"
+            row.update(ap_id=ap_id, url=ap_id, html=f'<p>{row["body"]} <a href="https://example.org/{i}" '
+                                                    f'rel="nofollow noopener noreferrer ugc">example.org/{i}</a></p>')
+        rows.append(row)
     await insert_rows(Post.__table__, rows)
     print(f"{posts} posts ({time.monotonic() - started:.1f} s)")
 
@@ -109,8 +128,9 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--posts", type=int, default=200_000)
     parser.add_argument("--follows", type=int, default=100)
+    parser.add_argument("--remote", type=int, default=0, help="how many users are people from elsewhere")
     args = parser.parse_args()
-    asyncio.run(seed(args.database_url, args.users, args.posts, args.follows))
+    asyncio.run(seed(args.database_url, args.users, args.posts, args.follows, args.remote))
 
 
 if __name__ == "__main__":
