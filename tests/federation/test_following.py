@@ -3,13 +3,16 @@ for people logged in who submit the search; checked by WebFinger both ways; fail
 remembered), their profile here, the Follow sent and "Requested" until their server answers,
 Accept, Reject, taking a request back and unfollowing (an Undo naming the Follow sent)."""
 import re
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from conftest import make_user
 from helpers import HTMX, flashes, login, post, text_of
 from microblog.federation import RemoteActor
+from microblog.db import utcnow
+from microblog.federation.lookup import PER_PERSON
 from microblog.federation.models import SentFollow
 from microblog.follows.models import follow_requests
 from search.support import jobs_done
@@ -155,3 +158,24 @@ async def test_their_about_me_is_shown_made_safe(app, client, db, elsewhere):
     assert "<p>Hi, I garden.</p>" in page or "<p>Hi, I <em>garden</em>.</p>" in page
     assert "<script>alert(1)" not in page and "javascript:" not in page and 'onclick="x()"' not in page
     assert 'href="https://garden.example/" rel="nofollow noopener noreferrer ugc"' in page
+
+
+async def test_someone_known_is_fetched_again_after_a_day(app, client, db, elsewhere):
+    bob, profile = await alice_finds_bob(app, client, db, elsewhere)
+    elsewhere.documents["/users/bob"]["name"] = "Robert"
+    assert (await search(client, bob)).headers["Location"] == profile
+    assert "Robert" not in await text_of(await client.get(profile))  # fetched within a day: as it was
+    await db.execute(update(RemoteActor).values(fetched_at=utcnow() - timedelta(days=1, minutes=1)))
+    await db.commit()
+    assert (await search(client, bob)).headers["Location"] == profile
+    assert "Robert" in await text_of(await client.get(profile))
+
+
+async def test_look_ups_are_limited_per_person(app, client, db, elsewhere):
+    await make_user(db, "alice")
+    await login(client, "alice")
+    for n in range(PER_PERSON.free):
+        assert "No account" in await text_of(await search(client, f"{elsewhere.url}/users/nobody{n}"))
+    page = await text_of(await search(client, f"{elsewhere.url}/users/one-more"))
+    assert "You have looked up many people in a short time." in page
+    assert "/users/one-more" not in elsewhere.fetched
