@@ -89,7 +89,7 @@ async def seed(url: str, users: int, posts: int, follows: int, remote: int = 0) 
         language = rnd.choice(languages)
         author = rnd.randint(1, users)
         row = {"id": i, "user_id": author, "language": language, "body": f"{SAMPLES[language][:120]} #{i}",
-               "timestamp": now - timedelta(seconds=rnd.randint(0, year))}
+               "timestamp": now - timedelta(seconds=rnd.randint(0, year)), "ap_id": None, "url": None, "html": None}
         if author in elsewhere:  # as federation/notes.py keeps one: the text, and its HTML made safe
             ap_id = f"https://{domain(author)}/users/user{author}/statuses/{i}"
             row.update(ap_id=ap_id, url=ap_id, html=f'<p>{row["body"]} <a href="https://example.org/{i}" '
