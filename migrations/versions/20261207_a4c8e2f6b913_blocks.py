@@ -60,6 +60,5 @@ def downgrade() -> None:
     op.drop_column('local_user', 'has_blocks')  # SQLite 3.35 or newer
     op.drop_column('user', 'suspended')
     op.drop_table('hidden_domain')
-    op.drop_index('ix_account_block_blocked_id_blocker_id', table_name='account_block')
-    op.drop_table('account_block')
+    op.drop_table('account_block')  # with its index (MariaDB keeps an index a foreign key needs)
     op.drop_table('domain_block')
