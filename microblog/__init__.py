@@ -8,7 +8,7 @@ from pathlib import Path
 
 from quart_auth import QuartAuth
 
-from . import (accounts, avatars, clock, db, deployment, errors, federation, follows, i18n, jobs, logs, mail, posts,
+from . import (accounts, avatars, blocks, clock, db, deployment, errors, federation, follows, i18n, jobs, logs, mail, posts,
                profiles, search, security, themes, translate)
 from .cli import register_cli
 from .config import check_production_ready, check_supported_database, from_environment
@@ -16,7 +16,7 @@ from .render_cache import navbar
 from .web import App
 
 ROOT = Path(__file__).resolve().parent.parent
-FEATURES = (accounts, posts, follows, profiles, avatars, mail, search, themes, translate, federation)
+FEATURES = (accounts, posts, follows, profiles, avatars, mail, search, themes, translate, federation, blocks)
 
 
 def create_app(config: dict | None = None) -> App:

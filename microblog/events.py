@@ -46,13 +46,35 @@ Every event, who sends it and who listens ("what happens when"):
   profile_updated(db, user_id)
       sent by   accounts.models.User.update_profile
       heard by  federation.delivery.send_profile: an Update of the Person to followers elsewhere
+  blocked(db, blocker_id, blocked_id)
+      sent by   blocks.models.block (a new block, not a second click), after the follows between
+                the two have ended (each an `unfollowed` or `follow_request_withdrawn` of its own)
+      heard by  federation.blocking.send_block: a Block to their server, for someone elsewhere
+  unblocked(db, blocker_id, blocked_id)
+      sent by   blocks.models.unblock (a block that stood)
+      heard by  federation.blocking.send_undo_block: an Undo of that Block
 
-And what is shown under each post card is asked of the features that register it:
+And questions, asked by the feature that decides, answered by those with a say:
+
+  follow_refused(db, follower_id, followed_id)  `await event.answers(db, …)`: each listener
+      answers why the follow may not be (a sentence), or None
+      asked by  follows.models.follow and follow_or_request (so: the Follow button, an Accept of a
+                request, a Follow from elsewhere, which federation answers with a Reject)
+      heard by  blocks.models.why_no_follow: a block either way, a server either hides
+                federation.domain_blocks.why_no_follow: a server the operator blocked
+
+And what is shown under each post card, and which posts a reader chose not to see, are asked of
+the features that register them:
 
   post_card_keys()  a question, not a happening: each listener answers a function of a post
       giving something hashable that its part of the card depends on for this reader (a kept card
       is keyed by it); asked once per page by posts.cards.post_cards
       heard by  translate.offers_to_reader: whether "Translate" is offered
+  hidden_posts()  each listener answers a function of a reader's id giving a condition on Post
+      that leaves out what the reader chose not to see (or None); asked by posts.models when it
+      builds a list for a reader whose `has_blocks` is set (everyone else's lists carry nothing)
+      heard by  blocks.models.hidden_posts_filter: not_hidden, the accounts they block and the
+                servers they hide
 """
 import inspect
 from typing import Any, Callable
@@ -94,6 +116,17 @@ class Event:
         """Each listener's answer, called with nothing (a question, e.g. `post_card_keys`)."""
         return [listener() for listener in self.listeners]
 
+    async def answers(self, db: AsyncSession, **values: Any) -> list[Any]:
+        """The answers that are not None of each listener asked about `values` (a question with
+        something to look up, e.g. `follow_refused`)."""
+        found = []
+        for listener in self.listeners:
+            answer = listener(db, **values)
+            answer = await answer if inspect.isawaitable(answer) else answer
+            if answer is not None:
+                found.append(answer)
+        return found
+
     def __repr__(self) -> str:
         return f"<Event {self.name}>"
 
@@ -108,6 +141,10 @@ follow_requested = Event("follow-requested")
 follow_request_withdrawn = Event("follow-request-withdrawn")
 profile_updated = Event("profile-updated")
 post_card_keys = Event("post-card-keys")
+blocked = Event("blocked")
+unblocked = Event("unblocked")
+follow_refused = Event("follow-refused")
+hidden_posts = Event("hidden-posts")
 
 ALL = (account_registered, post_published, post_updated, post_deleted, followed, unfollowed, follow_requested,
-       follow_request_withdrawn, profile_updated, post_card_keys)
+       follow_request_withdrawn, profile_updated, post_card_keys, blocked, unblocked, follow_refused, hidden_posts)

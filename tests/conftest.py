@@ -150,7 +150,8 @@ MARIADB_SUITE = (
     "tests/accounts/test_nicknames.py", "tests/accounts/test_clock_steps.py", "tests/posts/test_text.py",
     "tests/posts/test_post_form.py", "tests/federation/test_inbox.py", "tests/federation/test_discovery.py",
     "tests/federation/test_pictures.py", "tests/federation/test_following.py", "tests/federation/test_notes.py",
-    "tests/federation/test_pruning.py",
+    "tests/federation/test_pruning.py", "tests/federation/test_domain_blocks.py", "tests/federation/test_blocking.py",
+    "tests/blocks/",
 )
 POSTGRESQL_SUITE = MARIADB_SUITE + (
     "tests/test_statements.py", "tests/test_faults.py", "tests/test_load.py", "tests/search/",

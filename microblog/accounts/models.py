@@ -5,7 +5,7 @@ import re
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import ForeignKey, Index, Select, String, bindparam, delete, func, select, true, update
+from sqlalchemy import ForeignKey, Index, Select, String, bindparam, delete, false, func, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -60,6 +60,9 @@ class LocalUser(Base):
     timezone: Mapped[str | None] = mapped_column(String(64))
     theme: Mapped[str | None] = mapped_column(String(8))  # light, dark, else auto (themes/)
     notify_new_followers: Mapped[bool] = mapped_column(default=True, server_default=true())  # by mail
+    # Whether they block anyone or hide a server (blocks/): only then do the lists they read carry
+    # blocks' filter. Loaded with their session, so for everyone else the filter costs nothing.
+    has_blocks: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     user: Mapped["User"] = relationship(back_populates="local", lazy="raise")
 
@@ -80,6 +83,9 @@ class User(Base):
     about_me: Mapped[str | None] = mapped_column(String(ABOUT_ME_MAX))
     # The digest of the person's own picture (avatars/models.py: Picture), in its URL; None: an identicon.
     picture: Mapped[str | None] = mapped_column(String(32))
+    # Their server is blocked by the operator (federation/domain_blocks.py): hidden everywhere,
+    # as if not there (profile and posts 404, out of search), never followed nor delivered to.
+    suspended: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Loaded with the user in the same statement (a join on the primary key), never on its own.
     local: Mapped["LocalUser | None"] = relationship(back_populates="user", lazy="joined", innerjoin=False,
                                                      cascade="all, delete-orphan", passive_deletes=True)
@@ -110,6 +116,7 @@ class User(Base):
     timezone = _local("timezone")
     theme = _local("theme")
     notify_new_followers = _local("notify_new_followers")
+    has_blocks = _local("has_blocks")
 
     @property
     def password_fingerprint(self) -> str:
@@ -242,7 +249,8 @@ Index("ix_user_nickname_lower_domain", func.lower(User.nickname), User.domain, u
 
 @cache
 def _by_handle() -> Select:
-    return select(User).where(func.lower(User.nickname) == bindparam("nickname"), User.domain == bindparam("domain"))
+    return select(User).where(func.lower(User.nickname) == bindparam("nickname"), User.domain == bindparam("domain"),
+                              User.suspended.is_(False))  # someone on a blocked server: no one
 
 
 @cache

@@ -17,6 +17,9 @@
   notes.py       posts from elsewhere: Create, Update and Delete of a Note by its author
   html.py        their HTML made safe (an allow-list), and its plain text
   delivery.py    sending: a job per (activity, inbox), retried for days; new and deleted posts
+  blocking.py    people here blocking people elsewhere: Block, and its Undo
+  domain_blocks.py  servers the operator blocks for everyone (cli.py: `quart federation
+                 block-domain HOST`): refused at the inbox, never sent to, their people hidden
 """
 import logging
 
@@ -25,7 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .. import db as database
 from .. import events, jobs
-from . import activities, fetch, following, lookup, pruning
+from . import activities, blocking, cli, domain_blocks, fetch, following, lookup, pruning
 from ..db import get_session
 from ..web import add_lookup, add_partial
 from .delivery import send_deletion, send_post, send_profile
@@ -71,6 +74,7 @@ def init_app(app: Quart) -> None:
     add_partial(app, "profile.elsewhere", "federation/_elsewhere.html")
     app.register_blueprint(bp)
     app.register_blueprint(inbox_bp)
+    cli.register_cli(app)
     app.before_request(negotiate)
     app.after_request(vary_on_accept)
     events.account_registered.connect(queue_key_pair)
@@ -82,6 +86,9 @@ def init_app(app: Quart) -> None:
     events.follow_requested.connect(following.send_follow)
     events.follow_request_withdrawn.connect(following.send_undo)
     events.unfollowed.connect(following.send_undo)
+    events.follow_refused.connect(domain_blocks.why_no_follow)
+    events.blocked.connect(blocking.send_block)
+    events.unblocked.connect(blocking.send_undo_block)
 
     @app.before_serving
     async def _queue_background_work() -> None:

@@ -1,5 +1,6 @@
 """What other servers' activities do here, run as jobs (`federation.inbox`) after the inbox has
-checked who sent them. Handled: Follow of a person here (accepted at once, Accept sent back),
+checked who sent them. Handled: Follow of a person here (accepted at once, Accept sent back; a
+Reject instead while they block the follower or hide its server),
 Undo of that Follow, Delete and Update of a remote actor by itself; Create, Update and Delete of
 a Note by its author (notes.py: posts from elsewhere). Anything else is accepted and dropped
 quietly (likes, boosts and the rest come with later features)."""
@@ -9,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from .. import jobs
 from ..accounts.models import User
 from ..db import get_session
-from ..follows.models import follow, unfollow
+from ..follows.models import FollowRefused, follow, unfollow
 from . import following, notes
 from .delivery import deliver_to, heard_from, host_of
 from .documents import CONTEXT, actor_id as local_actor_id, local_user_id
@@ -34,16 +35,22 @@ async def local_person(db: AsyncSession, url: str | None) -> User | None:
 
 
 async def on_follow(db: AsyncSession, activity: dict, actor: str) -> None:
+    """Accepted at once; Rejected while something stands between them (events.follow_refused:
+    the person here blocks them, or hides their server)."""
     followed = await local_person(db, id_of(activity.get("object")))
     if followed is None:
         return
     follower = await actor_by_id(db, actor)
-    await follow(db, follower, followed)  # a second Follow changes nothing, and is accepted again
+    try:
+        await follow(db, follower, followed)  # a second Follow changes nothing, and is accepted again
+        answer = "Accept"
+    except FollowRefused:
+        answer = "Reject"
     me = local_actor_id(followed.id)
     remote = await db.get_one(RemoteActor, follower.id)
-    accept = {"@context": CONTEXT[0], "id": f"{me}#accepts/follows/{follower.id}", "type": "Accept",
-              "actor": me, "object": {k: activity[k] for k in ("id", "type", "actor", "object") if k in activity}}
-    deliver_to(db, remote.inbox, accept, followed.id)
+    deliver_to(db, remote.inbox, {
+        "@context": CONTEXT[0], "id": f"{me}#{answer.lower()}s/follows/{follower.id}", "type": answer, "actor": me,
+        "object": {k: activity[k] for k in ("id", "type", "actor", "object") if k in activity}}, followed.id)
 
 
 async def on_undo(db: AsyncSession, activity: dict, actor: str) -> None:

@@ -6,7 +6,8 @@ shared inbox once, else each follower's own inbox, skipping servers that have be
 days (RemoteHost). A delivery is signed by the person it is from and retried for days as
 Mastodon does (about count⁴ + 15 s, 16 tries: two to three days), never retried for an answer no
 retry mends (4xx but 401, 408 and 429: 404 and 410 are final), and no sooner than a 429's
-Retry-After. What a Follow needs (the Accept) goes straight to its inbox, whatever the server's
+Retry-After. Nothing goes to a server the operator blocked (domain_blocks.py): a delivery queued
+before the block ends as final when its job runs. What a Follow needs (the Accept) goes straight to its inbox, whatever the server's
 record.
 
 An activity is built when its job is queued, in the transaction of what it reports: what was true
@@ -28,6 +29,7 @@ from ..posts.models import Post
 from ..web import external_url
 from . import documents
 from .documents import actor_id, key_id
+from .domain_blocks import blocked_domains, covering, domain_of_url, is_blocked
 from .fetch import FetchFailed, signed_post
 from .keys import key_of
 from .models import RemoteActor, RemoteHost
@@ -54,7 +56,8 @@ def fan_out(db: AsyncSession, activity: dict, sender_id: int) -> None:
 
 async def follower_inboxes(db: AsyncSession, user_id: int) -> list[str]:
     """Where to send what `user_id` publishes: each remote follower's server once (its shared
-    inbox), else each follower's own inbox; not to servers marked unavailable."""
+    inbox), else each follower's own inbox; not to servers marked unavailable, nor to servers
+    blocked here (their people follow no one here: a shared inbox may be on another host)."""
     rows = await db.execute(select(RemoteActor.shared_inbox, RemoteActor.inbox)
                             .join(followers, followers.c.follower_id == RemoteActor.user_id)
                             .where(followers.c.followed_id == user_id))
@@ -62,7 +65,9 @@ async def follower_inboxes(db: AsyncSession, user_id: int) -> list[str]:
     if not inboxes:
         return []
     dead = set(await db.scalars(select(RemoteHost.host).where(RemoteHost.unavailable.is_(True))))
-    return sorted(inbox for inbox in inboxes if host_of(inbox) not in dead)
+    blocked = {block.domain for block in await blocked_domains(db)}
+    return sorted(inbox for inbox in inboxes if host_of(inbox) not in dead
+                  and not blocked.intersection(covering(domain_of_url(inbox) or "")))
 
 
 def host_of(url: str) -> str:
@@ -116,6 +121,8 @@ async def _deliver(job: jobs.Job) -> None:
     payload = job.payload
     host = host_of(payload["inbox"])
     db = get_session()
+    if await is_blocked(db, payload["inbox"]):
+        raise jobs.Final(f"{host} is blocked here")  # queued before the block: never sent
     key = await key_of(db, payload["sender_id"])
     await database.commit(db)  # a key just made is kept; no transaction stays open while we wait
     try:

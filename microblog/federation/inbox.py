@@ -1,6 +1,7 @@
 """What other servers send: POST /inbox (shared) and /users/<id>/inbox.
 
-A delivery is checked before anything is kept: its type and size (the site's MAX_BODY_BYTES), its
+A delivery from a server the operator blocked is answered 403 before any other work (no signature
+checked, no key fetched: domain_blocks.py). Any other is checked before anything is kept: its type and size (the site's MAX_BODY_BYTES), its
 HTTP signature (401 when missing or wrong, so a sender that tries one scheme first falls back to
 the other), and that the signer is the activity's actor. It is then stored as a job and answered
 202; the job does the work. A server with FEDERATION_INBOX_QUEUE_PER_HOST activities waiting gets
@@ -22,6 +23,7 @@ from ..jobs import Job
 from ..db import get_session
 from ..security import csrf_exempt
 from .activities import INBOX, id_of
+from .domain_blocks import is_blocked
 from .models import RemoteActor
 from .remote import actor_by_id, public_key_for
 from .signatures import SignatureError, key_owner_matches, verify
@@ -69,6 +71,8 @@ async def inbox(user_id: int | None = None):
         return answer(400, "An activity needs an actor.")
     activity_id = id_of(activity.get("id"))
     db = get_session()
+    if await is_blocked(db, actor):
+        return answer(403, "This site does not take activities from your server.")
     if activity.get("type") == "Delete" and id_of(activity.get("object")) == actor \
             and await actor_by_id(db, actor, fetch=False) is None:
         return answer(202)  # an account we never knew is gone: nothing to do, nothing to fetch

@@ -23,6 +23,7 @@ from ..db import get_session, insert_or_ignore
 from ..i18n import gettext as _
 from ..web import LookedUp
 from .documents import instance_actor_id, key_id, local_domain
+from .domain_blocks import domain_of_url, is_blocked
 from .fetch import FetchFailed, PrivateAddress, get, json_object, signed_get
 from .keys import instance_key
 from .models import URL_MAX, FailedLookup, RemoteActor
@@ -176,6 +177,10 @@ async def for_search(text: str, person: User | None, may_fetch: bool) -> LookedU
     if target is None:
         return None
     db = get_session()
+    host = target[1] if isinstance(target, tuple) else domain_of_url(target)
+    if host and await is_blocked(db, host):
+        return LookedUp(message=_("%(host)s is blocked on this site: its people cannot be looked up or followed.",
+                                  host=host))
     if not may_fetch:
         known = await _known(db, target, fresh_only=False)
         if known is not None:

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import Base, UTCDateTime
+from ..db import Base, UTCDateTime, utcnow
 
 URL_MAX = 512  # ids and inboxes elsewhere; longer ones are refused
 
@@ -79,3 +79,13 @@ class RemoteHost(Base):
     failure_days: Mapped[int] = mapped_column(default=0)
     last_failure: Mapped[datetime | None] = mapped_column(UTCDateTime())
     unavailable: Mapped[bool] = mapped_column(default=False)
+
+
+class DomainBlock(Base):
+    """A server the operator blocked for everyone (`quart federation block-domain`), with the
+    servers under it (blocking example.com blocks a.example.com, as Mastodon does): nothing is
+    taken from it or sent to it, and its people are hidden here (User.suspended)."""
+    __tablename__ = "domain_block"
+
+    domain: Mapped[str] = mapped_column(String(253), primary_key=True)  # a host, maybe with a port
+    created: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -15,6 +15,7 @@ from .fetch import FetchFailed, signed_get
 from .html import safe_html
 from .keys import instance_key
 from .documents import instance_actor_id, key_id as key_id_of
+from .domain_blocks import is_blocked
 from .models import URL_MAX, ActorKey, RemoteActor
 from .signatures import key_owner_matches, public_key_from_pem
 
@@ -79,6 +80,8 @@ def parse_actor(document: dict, fetched_from: str) -> dict:
 
 
 async def fetch_actor_document(db: AsyncSession, url: str) -> dict:
+    if await is_blocked(db, url):
+        raise FetchFailed(f"{url[:200]}: its server is blocked here")
     site = await instance_key(db)
     return await signed_get(url, key_id_of(instance_actor_id()), site.private_key_pem)
 

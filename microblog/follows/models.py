@@ -43,6 +43,20 @@ class SelfFollow(ValueError):
     """Users cannot follow themselves."""
 
 
+class FollowRefused(ValueError):
+    """A follow that may not be while something stands between the two (a block, a hidden or
+    blocked server: events.follow_refused); `str(refusal)` says what, in a sentence."""
+
+
+async def check_may_follow(db: AsyncSession, user: User, other: User) -> None:
+    """SelfFollow or FollowRefused, if `user` may not follow `other` (nor ask to)."""
+    if other.id == user.id:
+        raise SelfFollow("users cannot follow themselves")
+    reasons = await events.follow_refused.answers(db, follower_id=user.id, followed_id=other.id)
+    if reasons:
+        raise FollowRefused(reasons[0])
+
+
 async def is_following(db: AsyncSession, user: User, other: User) -> bool:
     return await db.scalar(select(followers.c.follower_id).where(
         followers.c.follower_id == user.id, followers.c.followed_id == other.id)) is not None
@@ -50,9 +64,8 @@ async def is_following(db: AsyncSession, user: User, other: User) -> bool:
 
 async def follow(db: AsyncSession, user: User, other: User) -> bool:
     """`user` follows `other` (staged); False if already following. Two clicks at once are one
-    follow: the second inserts nothing and raises nothing."""
-    if other.id == user.id:
-        raise SelfFollow("users cannot follow themselves")
+    follow: the second inserts nothing and raises nothing. SelfFollow, FollowRefused."""
+    await check_may_follow(db, user, other)
     inserted = await db.execute(insert_or_ignore(db, followers).values(
         follower_id=user.id, followed_id=other.id, timestamp=utcnow()))
     if inserted.rowcount != 1:
@@ -72,8 +85,7 @@ async def follow_or_request(db: AsyncSession, user: User, other: User) -> bool:
     new (already following, or already asked: two clicks are one request)."""
     if not needs_approval(other):
         return await follow(db, user, other)
-    if other.id == user.id:
-        raise SelfFollow("users cannot follow themselves")
+    await check_may_follow(db, user, other)
     if await is_following(db, user, other):
         return False
     inserted = await db.execute(insert_or_ignore(db, follow_requests).values(
@@ -90,7 +102,10 @@ async def answer_request(db: AsyncSession, follower: User, followed: User, accep
     asked = (await db.execute(delete(follow_requests).where(
         follow_requests.c.follower_id == follower.id, follow_requests.c.followed_id == followed.id))).rowcount
     if accepted:
-        return bool(asked) and await follow(db, follower, followed)
+        try:
+            return bool(asked) and await follow(db, follower, followed)
+        except FollowRefused:
+            return False  # a block came between the request and its answer: no follow
     return await unfollow(db, follower, followed) or bool(asked)
 
 

@@ -6,7 +6,7 @@ from ..db import get_session
 from ..i18n import gettext as _
 from ..paging import current_cursor, keyset_page, list_response
 from ..web import Refused, answer, back_or, render
-from .models import followed_by, followers, followers_of, follow_or_request, follow_states, withdraw
+from .models import FollowRefused, followed_by, followers, followers_of, follow_or_request, follow_states, withdraw
 
 bp = Blueprint("follows", __name__)
 
@@ -71,7 +71,10 @@ async def _follow_action(nickname: str, following: bool):
     if user.id == g.user.id:
         raise Refused(400, _("You cannot follow yourself!"), url_for("profiles.user", nickname=user.handle))
     if following:
-        await follow_or_request(db, g.user, user)
+        try:
+            await follow_or_request(db, g.user, user)
+        except FollowRefused as refusal:
+            raise Refused(403, str(refusal), url_for("profiles.user", nickname=user.handle)) from refusal
     else:
         await withdraw(db, g.user, user)
     state = (await follow_states(db, g.user, [user]))[user.id]

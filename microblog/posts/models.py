@@ -125,9 +125,20 @@ class Post(Base):
     # more than SQLAlchemy's compiled-statement cache saves.
 
     @staticmethod
-    def explore() -> Select:
-        """This site's own posts (posts from elsewhere show to their authors' followers only)."""
-        return _explore(_gravatars())
+    def explore(reader: User | None = None) -> Select:
+        """This site's own posts (posts from elsewhere show to their authors' followers only),
+        but those `reader` chose not to see (hidden_from)."""
+        hiding = _hiding(reader)
+        return _explore(_gravatars()) if hiding is None else _explore_for(hiding, _gravatars())
+
+    @staticmethod
+    def hidden_from(reader: User | None) -> tuple:
+        """Conditions that leave out the posts `reader` chose not to see (events.hidden_posts:
+        blocks/), for lists of others' posts; none (no cost) for a reader who chose nothing.
+        The home timeline needs none: it shows only whom one follows, and no one follows
+        whom they block (blocks/models.py)."""
+        hiding = _hiding(reader)
+        return () if hiding is None else _hidden_for(hiding)
 
     @staticmethod
     def timeline(user: User, newest_first: bool = False) -> Select:
@@ -160,10 +171,11 @@ class Post(Base):
         return select(Post).where(Post.id == post_id).options(_with_author(_gravatars()))
 
     @staticmethod
-    def by_author(user: User) -> Select:
+    def by_author(user: User, reader: User | None = None) -> Select:
         """A profile's posts: all of them for someone here; for someone from elsewhere only the
-        public ones (a followers-only post shows in its readers' home timelines, nowhere else)."""
-        return _by_author(user.id, _gravatars(), user.is_local)
+        public ones (a followers-only post shows in its readers' home timelines, nowhere else);
+        none for a `reader` who blocks them or hides their server (hidden_from)."""
+        return _by_author(user.id, _gravatars(), user.is_local, _hiding(reader))
 
     @staticmethod
     async def count_by(db: AsyncSession, author: User) -> int:
@@ -187,7 +199,7 @@ def _with_author(with_email: bool):
     """A post's author, with what a post shows of them (no password hash, no settings): their
     e-mail only for a Gravatar (loading each author's local part costs a page of 25 posts ~10%)."""
     author = joinedload(Post.author, innerjoin=True).load_only(
-        User.id, User.nickname, User.domain, User.display_name, User.picture, raiseload=True)
+        User.id, User.nickname, User.domain, User.display_name, User.picture, User.suspended, raiseload=True)
     if with_email:
         return author.joinedload(User.local).load_only(LocalUser.email, raiseload=True)
     return author.raiseload(User.local)
@@ -196,6 +208,22 @@ def _with_author(with_email: bool):
 @cache
 def _explore(with_email: bool) -> Select:
     return select(Post).where(Post.ap_id.is_(None)).options(_with_author(with_email))
+
+
+def _hiding(reader: User | None) -> int | None:
+    """The id of a reader who chose not to see some posts (their has_blocks, loaded with their
+    session), else None: lists for them carry hidden_from's conditions."""
+    return reader.id if reader is not None and reader.has_blocks else None
+
+
+@lru_cache(maxsize=1024)
+def _hidden_for(reader_id: int) -> tuple:
+    return tuple(condition for hide in events.hidden_posts.ask() if (condition := hide(reader_id)) is not None)
+
+
+@lru_cache(maxsize=1024)
+def _explore_for(reader_id: int, with_email: bool) -> Select:
+    return _explore(with_email).where(*_hidden_for(reader_id))
 
 
 @lru_cache(maxsize=1024)
@@ -221,8 +249,9 @@ def _shown_on_profiles(query: Select, local: bool) -> Select:
 
 
 @lru_cache(maxsize=1024)
-def _by_author(user_id: int, with_email: bool, local: bool) -> Select:
-    return _shown_on_profiles(select(Post).where(Post.user_id == user_id).options(_with_author(with_email)), local)
+def _by_author(user_id: int, with_email: bool, local: bool, hiding: int | None) -> Select:
+    query = _shown_on_profiles(select(Post).where(Post.user_id == user_id).options(_with_author(with_email)), local)
+    return query if hiding is None else query.where(*_hidden_for(hiding))
 
 
 @cache

@@ -72,7 +72,7 @@ async def _publish():
 @bp.route("/explore")
 async def explore():
     """Everyone's posts, newest first."""
-    return await post_list("posts/explore.html", Post.explore(), title=_("Explore"))
+    return await post_list("posts/explore.html", Post.explore(await load_current_user()), title=_("Explore"))
 
 
 @bp.route("/post/<int(max=2147483647):post_id>")
@@ -82,8 +82,8 @@ async def show(post_id: int):
     from elsewhere is a 404 to anyone who does not follow its author."""
     db = get_session()
     post = await db.scalar(Post.by_id(post_id))
-    if post is None or not await post.readable_by(db, await load_current_user()):
-        abort(404)  # a followers-only post is no one else's to know of
+    if post is None or post.author.suspended or not await post.readable_by(db, await load_current_user()):
+        abort(404)  # a followers-only post is no one else's to know of; a blocked server's, no one's
     return await render("posts/post.html", post=post, title=_("%(nickname)s: %(text)s", nickname=post.author.handle,
                                                                text=_shortened(post.body, 40)))
 

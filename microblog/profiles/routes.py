@@ -19,7 +19,7 @@ async def user(nickname: str):
     user = await get_user(nickname)
     viewer = await load_current_user()
     state, following_count = await follow_summary(get_session(), user, viewer)
-    return await post_list("profiles/user.html", Post.by_author(user), user=user, state=state,
+    return await post_list("profiles/user.html", Post.by_author(user, viewer), user=user, state=state,
                            following_count=following_count, title=user.handle)
 
 

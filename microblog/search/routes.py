@@ -54,13 +54,16 @@ def search_text() -> tuple[str, bool]:
 
 async def find(query: Query, offset: int, per_page: int) -> tuple[Page, int, bool]:
     """A page of hits, re-checked against the database: a deleted post the index still names is
-    never shown, nor is a followers-only post (the indexes leave them out already)."""
+    never shown, nor is a followers-only post (the indexes leave them out already), nor the post
+    of someone whose server the operator blocked, or whom the reader blocks."""
     db = get_session()
     hits = await backend().search(db, query, offset, per_page)
+    hidden = Post.hidden_from(await load_current_user())  # accounts and servers the reader keeps away
     posts = {post.id: post for post in (await db.scalars(
-        select(Post).where(Post.id.in_(hits.ids), Post.visibility == PUBLIC)
+        select(Post).where(Post.id.in_(hits.ids), Post.visibility == PUBLIC, *hidden)
         .options(joinedload(Post.author, innerjoin=True)))).all()}
-    items = [Hit(posts[i], highlight(posts[i].body, posts[i].language, query)) for i in hits.ids if i in posts]
+    shown = [i for i in hits.ids if i in posts and not posts[i].author.suspended]  # not a blocked server's
+    items = [Hit(posts[i], highlight(posts[i].body, posts[i].language, query)) for i in shown]
     total = max(hits.total - (len(hits.ids) - len(items)), len(items) + offset)
     more = offset + per_page < min(hits.total, MAX_RESULTS) and len(hits.ids) == per_page
     return Page(items=items, older=Offset(offset + per_page) if more else None, newer=None), total, hits.more
