@@ -535,6 +535,13 @@ class Fediverse:
             self.timings[f"start {host}"] = time.monotonic() - started
         return self.sites[host]
 
+    def quart(self, host: str, *argv: str) -> subprocess.CompletedProcess:
+        """An operator's command for our app at https://<host> (`quart federation block-domain …`),
+        run as on its server: its database and settings (outside the namespace: no network)."""
+        env = site_env(host, self.folder / host, self.env)
+        return subprocess.run([sys.executable, "-m", "quart", "--app", "microblog", *argv], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=60)
+
     def unreachable(self, host: str):
         """`with fediverse.unreachable("peer.test"):` that server is down (Nginx.unreachable)."""
         return self.nginx.unreachable(host, self.client)

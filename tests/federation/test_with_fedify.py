@@ -195,3 +195,24 @@ def test_someone_here_follows_and_reads_someone_on_another_instance_of_this_app(
 
     here.submit(f"/user/{bob}@b.test/unfollow", {}, page=f"/user/{bob}@b.test")
     wait_for(lambda: "0 followers" in there.client.get(f"/user/{bob}").text, "the Undo on b.test", 30)
+
+
+def test_a_domain_blocked_by_the_operator_gets_nothing_and_is_refused(fediverse, peer, site_b):
+    alice, bob = unique("alice"), unique("bob")
+    peer.add_person(bob)
+    person = Browser(fediverse, site_b)  # b.test: a.test's tests share the peer unblocked
+    person.sign_up(alice)
+    alice_actor = peer.follow(bob, f"@{alice}@b.test")["actor"]
+    wait_for(lambda: "1 follower" in person.client.get(f"/user/{alice}").text, "the follow", 30)
+
+    blocked = fediverse.quart("b.test", "federation", "block-domain", "peer.test")
+    assert blocked.returncode == 0, blocked.stderr
+    assert "0 followers" in person.client.get(f"/user/{alice}").text  # his follow ended with it
+    person.submit("/index", {"post": "Not for peer.test"})
+    before = len(fediverse.nginx.requests(host="b.test"))
+    peer.follow(bob, alice_actor)  # he tries again: his server's Follow is refused
+    wait_for(lambda: any(r["status"] == 403 for r in fediverse.nginx.requests(host="b.test")[before:]
+                         if r["method"] == "POST"), "the peer's delivery refused", 30)
+    assert "0 followers" in person.client.get(f"/user/{alice}").text
+    assert not any(a["type"] == "Create" and a["actor"] == alice_actor for a in peer.received(bob))
+    assert "blocked" in person.client.get("/search", params={"q": f"@{bob}@peer.test"}).text
