@@ -34,9 +34,8 @@ async def queue_new_follower_mail(db: AsyncSession, follower_id: int, followed_i
     they asked not to be told. Listens to events.followed."""
     followed = await db.get(User, followed_id)  # in the session already: no query
     follower = await db.get(User, follower_id)
-    # Someone from elsewhere has no profile here to link to yet (remote profiles come with
-    # following people elsewhere): no mail until then.
-    if followed is not None and followed.notify_new_followers and follower is not None and follower.is_local:
+    # Someone from elsewhere too (their profile here is /user/nick@host); never to them (no mail).
+    if followed is not None and followed.notify_new_followers and follower is not None:
         jobs.enqueue(db, NEW_FOLLOWER, {"follower_id": follower_id, "followed_id": followed_id},
                      key=f"{follower_id}:{followed_id}")  # one waiting per pair, however often they click
 
@@ -45,12 +44,12 @@ async def render_new_follower_mail(follower: User, followed: User, message_id: s
     """The message, in `followed`'s language, with absolute links (there is no request to be
     relative to)."""
     context = {"follower": follower, "user": followed,
-               "profile_url": external_url("profiles.user", nickname=follower.nickname),
+               "profile_url": external_url("profiles.user", nickname=follower.handle),
                "avatar_url": avatar_url(follower, AVATAR_SIZE, external=True),
                "avatar_size": AVATAR_SIZE,
                "settings_url": external_url("profiles.edit_profile")}
     with speaking(user_locale(followed)):
-        subject = _("[microblog] %(nickname)s is now following you!", nickname=follower.nickname)
+        subject = _("[microblog] %(nickname)s is now following you!", nickname=follower.handle)
         text = await render_template("mail/new_follower.txt", subject=subject, **context)
         html = await render_template("mail/new_follower.html", subject=subject, **context)
     return build_message(subject, [followed.email], text, html, message_id=message_id)

@@ -29,7 +29,9 @@ KEYS = Path(__file__).resolve().parent / "keys"
 
 @pytest.fixture
 def app_config(app_config) -> dict:
-    return {**app_config, "BASE_URL": "http://localhost", "FEDERATION": True, "FEDERATION_ALLOW_PRIVATE_ADDRESSES": True}
+    # Mail (a new follower from elsewhere is told by mail) goes to the log: tests/mail reads mail.
+    return {**app_config, "BASE_URL": "http://localhost", "FEDERATION": True, "FEDERATION_ALLOW_PRIVATE_ADDRESSES": True,
+            "MAIL_SUPPRESS_SEND": True}
 
 
 class Elsewhere:

@@ -306,3 +306,27 @@ async def test_two_runner_processes_send_each_follower_mail_once(database_url, s
     assert subjects == sorted(f"[microblog] fan{n} is now following you!" for n in range(12))
     assert len({message["Message-ID"] for message in smtp.messages}) == 12
     assert all("job runner stopped" in log.read_text() for log in logs)
+
+
+async def test_a_follower_from_elsewhere_is_told_by_handle_with_a_link_to_their_profile_here(database_url, smtp):
+    from federation.conftest import Elsewhere
+    from microblog.federation.remote import parse_actor, remember
+    elsewhere = Elsewhere()
+    await reset_schema(database_url)
+    app = create_app(mail_config(database_url, smtp.port, FEDERATION=True, FEDERATION_ALLOW_PRIVATE_ADDRESSES=True))
+    try:
+        async with app.test_app():
+            [bob] = await add_users(app, "bob")
+            carol = elsewhere.person("carol")
+            async with app.app_context(), app.extensions["db_sessionmaker"]() as db:
+                them = await remember(db, parse_actor(elsewhere.documents["/users/carol"], carol))
+                await follows.follow(db, them, await db.get(User, bob.id))  # her server's Follow, accepted
+                await db.commit()
+                await run_one(app)
+            [message] = await smtp.wait()
+    finally:
+        elsewhere.close()
+    assert message["Subject"] == f"[microblog] carol@{elsewhere.host} is now following you!"
+    text = body(message, "plain")
+    assert f"carol@{elsewhere.host} is now following you." in text
+    assert f"{BASE_URL}/user/carol@{elsewhere.host}" in text
