@@ -122,9 +122,10 @@ def wait_until_answering(url: str, process: subprocess.Popen, log: Path, timeout
 
 
 @contextmanager
-def live_server(workdir: Path, **settings: str):
-    """Migrate a fresh SQLite file and serve the app with Hypercorn on a free loopback port
-    (`settings`: more environment, e.g. POST_MAX_CHARS="500")."""
+def live_server(workdir: Path, port: int | None = None, **settings: str):
+    """Migrate a fresh SQLite file and serve the app with Hypercorn on a free loopback port, or on
+    `port` (taken with free_port() first, when a setting must name it, as BASE_URL does for a site
+    that federates); `settings`: more environment, e.g. POST_MAX_CHARS="500"."""
     database = workdir / "browser.sqlite"
     env = {**server_env(database), **settings}
     migrate = subprocess.run([sys.executable, "-m", "quart", "--app", "microblog", "db", "upgrade"],
@@ -132,7 +133,7 @@ def live_server(workdir: Path, **settings: str):
     if migrate.returncode != 0:
         raise RuntimeError(f"db upgrade failed:\n{migrate.stdout}\n{migrate.stderr}")
 
-    port = free_port()
+    port = port or free_port()
     log = workdir / "hypercorn.log"
     with log.open("w") as log_file:
         process = subprocess.Popen(
