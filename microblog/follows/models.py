@@ -109,14 +109,15 @@ async def answer_request(db: AsyncSession, follower: User, followed: User, accep
     return await unfollow(db, follower, followed) or bool(asked)
 
 
-async def withdraw(db: AsyncSession, user: User, other: User) -> bool:
-    """`user` stops following `other`, or takes back their request (staged); False if neither."""
+async def withdraw(db: AsyncSession, user: User, other: User) -> str | None:
+    """`user` takes back their request to follow `other`, or stops following them (staged):
+    "request" or "follow", whichever it was, or None if neither."""
     cancelled = (await db.execute(delete(follow_requests).where(
         follow_requests.c.follower_id == user.id, follow_requests.c.followed_id == other.id))).rowcount
     if cancelled:
         await events.follow_request_withdrawn.send(db, follower_id=user.id, followed_id=other.id)
-        return True
-    return await unfollow(db, user, other)
+        return "request"
+    return "follow" if await unfollow(db, user, other) else None
 
 
 async def unfollow(db: AsyncSession, user: User, other: User) -> bool:

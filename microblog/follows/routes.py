@@ -75,10 +75,11 @@ async def _follow_action(nickname: str, following: bool):
             await follow_or_request(db, g.user, user)
         except FollowRefused as refusal:
             raise Refused(403, str(refusal), url_for("profiles.user", nickname=user.handle)) from refusal
-    else:
-        await withdraw(db, g.user, user)
+    withdrawn = None if following else await withdraw(db, g.user, user)
     state = (await follow_states(db, g.user, [user]))[user.id]
-    if state.requested_by_viewer:
+    if withdrawn == "request":
+        message = _("You no longer ask to follow %(nickname)s.", nickname=user.handle)
+    elif state.requested_by_viewer:
         message = _("You asked to follow %(nickname)s. Their server will answer.", nickname=user.handle)
     elif state.followed_by_viewer:
         message = _("You are now following %(nickname)s!", nickname=user.handle)

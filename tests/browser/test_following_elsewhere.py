@@ -201,7 +201,7 @@ async def test_taking_back_a_request_with_htmx(served, elsewhere, new_page):
     await box.get_by_role("button", name=f"Cancel request to follow {handle}", exact=True).click()
     await expect(box.get_by_role("button")).to_have_text(f"Follow {handle}")
     await expect(box).not_to_contain_text("Requested")
-    await expect(page.locator("#flashes")).to_have_text(f"You are not following {handle} anymore.")
+    await expect(page.locator("#flashes")).to_have_text(f"You no longer ask to follow {handle}.")
     await assert_not_reloaded(page)
     await expect(page).to_have_url(re.compile(rf"/user/{re.escape(handle)}$"))
     undo = await sent(elsewhere, "Undo")

@@ -126,7 +126,8 @@ async def test_a_rejected_or_withdrawn_request_ends(app, client, db, elsewhere):
     second = (await sent(elsewhere, "Follow"))[-1]
     assert second["id"] != follow["id"]
     response = await post(client, f"{profile}/unfollow")
-    assert "You are not following" in flashes(await text_of(await client.get(response.headers["Location"])))[-1]
+    assert flashes(await text_of(await client.get(response.headers["Location"])))[-1] == \
+        f"You no longer ask to follow bob@{elsewhere.host}."
     await jobs_done(app)
     [undo] = await sent(elsewhere, "Undo")
     assert undo["object"]["id"] == second["id"]
