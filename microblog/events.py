@@ -75,6 +75,11 @@ the features that register them:
       builds a list for a reader whose `has_blocks` is set (everyone else's lists carry nothing)
       heard by  blocks.models.hidden_posts_filter: not_hidden, the accounts they block and the
                 servers they hide
+  people_kept()  each listener answers a function of a user id column giving a condition that
+      holds while something of the listener's feature still points at that person
+      asked by  federation.pruning.prune_people (people from elsewhere nothing here needs are
+                forgotten: a block of theirs, or of them, is something)
+      heard by  blocks.models.kept_by_blocks: a block either way
 """
 import inspect
 from typing import Any, Callable
@@ -145,6 +150,8 @@ blocked = Event("blocked")
 unblocked = Event("unblocked")
 follow_refused = Event("follow-refused")
 hidden_posts = Event("hidden-posts")
+people_kept = Event("people-kept")
 
 ALL = (account_registered, post_published, post_updated, post_deleted, followed, unfollowed, follow_requested,
-       follow_request_withdrawn, profile_updated, post_card_keys, blocked, unblocked, follow_refused, hidden_posts)
+       follow_request_withdrawn, profile_updated, post_card_keys, blocked, unblocked, follow_refused, hidden_posts,
+       people_kept)

@@ -14,7 +14,7 @@ from .. import events
 from ..accounts import load_current_user
 from ..db import get_session
 from ..web import add_partial
-from .models import (BlockState, block, block_state, hidden_posts_filter, hide_domain, show_domain, unblock,
+from .models import (BlockState, block, block_state, hidden_posts_filter, kept_by_blocks, hide_domain, show_domain, unblock,
                      why_no_follow)
 from .routes import bp
 
@@ -33,3 +33,4 @@ def init_app(app: Quart) -> None:
     add_partial(app, "settings.links", "blocks/_settings_link.html")
     events.follow_refused.connect(why_no_follow)
     events.hidden_posts.connect(hidden_posts_filter)
+    events.people_kept.connect(kept_by_blocks)

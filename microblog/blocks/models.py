@@ -10,7 +10,7 @@ answer, and only for a reader whose `has_blocks` is set: loaded with the log-in 
 everyone else nothing."""
 from dataclasses import dataclass
 
-from sqlalchemy import Column, ColumnElement, ForeignKey, Index, Integer, String, Table, and_, delete, or_, select
+from sqlalchemy import Column, ColumnElement, exists, ForeignKey, Index, Integer, String, Table, and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .. import events
@@ -187,6 +187,13 @@ def not_hidden(reader_id: int) -> ColumnElement:
 def hidden_posts_filter():
     """blocks' answer to events.hidden_posts."""
     return not_hidden
+
+
+def kept_by_blocks():
+    """blocks' answer to events.people_kept: someone blocked, or who blocks, is still needed (the
+    block would go with them, and they could follow again)."""
+    return lambda user_id: exists().where(or_(account_blocks.c.blocker_id == user_id,
+                                              account_blocks.c.blocked_id == user_id))
 
 
 async def blocked_accounts(db: AsyncSession, user: User) -> list[User]:

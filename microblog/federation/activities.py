@@ -4,6 +4,8 @@ Reject instead while they block the follower or hide its server),
 Undo of that Follow, Delete and Update of a remote actor by itself; Create, Update and Delete of
 a Note by its author (notes.py: posts from elsewhere). Anything else is accepted and dropped
 quietly (likes, boosts and the rest come with later features)."""
+import uuid
+
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,8 +50,11 @@ async def on_follow(db: AsyncSession, activity: dict, actor: str) -> None:
         answer = "Reject"
     me = local_actor_id(followed.id)
     remote = await db.get_one(RemoteActor, follower.id)
+    # An id of its own each time: Fedify skips an activity id it has seen within a day, so the
+    # Accept of a second Follow (after an unfollow) with the first one's id would be lost.
     deliver_to(db, remote.inbox, {
-        "@context": CONTEXT[0], "id": f"{me}#{answer.lower()}s/follows/{follower.id}", "type": answer, "actor": me,
+        "@context": CONTEXT[0], "id": f"{me}#{answer.lower()}s/follows/{follower.id}/{uuid.uuid4().hex}",
+        "type": answer, "actor": me,
         "object": {k: activity[k] for k in ("id", "type", "actor", "object") if k in activity}}, followed.id)
 
 
@@ -88,7 +93,8 @@ HANDLERS = {"Follow": on_follow, "Undo": on_undo, "Delete": on_delete, "Update":
 @jobs.handler(INBOX, attempts=8, max_delay=6 * 3600)
 async def _handle(job: jobs.Job) -> None:
     activity = job.payload["activity"]
-    handle = HANDLERS.get(activity.get("type"))
+    kind = activity.get("type")
+    handle = HANDLERS.get(kind) if isinstance(kind, str) else None
     if handle is None:
         return
     await heard_from(host_of(id_of(activity.get("actor")) or ""))  # alive: deliver to it again
@@ -96,3 +102,7 @@ async def _handle(job: jobs.Job) -> None:
         await handle(get_session(), activity, id_of(activity.get("actor")))
     except FetchFailed as failure:
         raise jobs.RetryAfter(60, str(failure)) from failure  # their server may answer later
+    except (TypeError, ValueError, AttributeError) as error:
+        # A value of a shape no server should send (a list for a name, a number for an id):
+        # trying again changes nothing.
+        raise jobs.Final(f"{kind} {str(activity.get('id'))[:200]} is malformed: {error}") from error

@@ -27,9 +27,20 @@ from ..follows.models import follow_requests, followers
 from .models import DomainBlock, SentFollow
 
 
+def ascii_host(host: str) -> str | None:
+    """`host` as servers are reached and named here: lower case, no final dot, an international
+    name in its ASCII form (bücher.example → xn--bcher-kva.example), or None if it is none."""
+    try:
+        return host.rstrip(".").encode("idna").decode("ascii").lower() or None
+    except UnicodeError:
+        return None
+
+
 def normalise(text: str) -> str:
     """A host as a block names it (lower case, no scheme, no path); ValueError if it is none."""
     host = text.strip().lower().removeprefix("https://").removeprefix("http://").rstrip("/")
+    name, colon, port = host.partition(":")
+    host = (ascii_host(name) or "") + colon + port
     if not HOST_PATTERN.fullmatch(host):
         raise ValueError(f"not a host name: {text[:100]!r}")
     return host
@@ -68,16 +79,17 @@ def _covered_by(column, block: str) -> ColumnElement:
 
 
 def domain_of_url(url: str) -> str | None:
-    """The server a URL is on, as User.domain names it (remote.domain_of: the port only when not
-    the scheme's own), or None for no URL at all."""
+    """The server a URL is on, as User.domain names it (bob@localhost:3000: the port only when
+    not the scheme's own, as Mastodon names it), or None for no URL at all."""
     try:
         parts = urlsplit(url)
         port, default = parts.port, {"https": 443, "http": 80}.get(parts.scheme)
-    except ValueError:  # a port that is no number
+    except ValueError:  # a port that is no number, or out of range; a broken [address]
         return None
-    if not parts.hostname:
+    host = ascii_host(parts.hostname or "")
+    if not host:
         return None
-    return parts.hostname.lower() + (f":{port}" if port not in (None, default) else "")
+    return host + (f":{port}" if port not in (None, default) else "")
 
 
 async def is_blocked(db: AsyncSession, url_or_domain: str) -> bool:

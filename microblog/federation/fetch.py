@@ -57,7 +57,12 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         if not self.allow_private and any(not ipaddress.ip_address(a.split("%")[0]).is_global for a in addresses):
             # Not an httpcore error: httpx passes it on as it is, and no retry is made of it.
             raise PrivateAddress(f"{host} is a private address")
-        return await self.inner.connect_tcp(addresses[0], port, timeout, local_address, socket_options)
+        for address in addresses[:-1]:  # each checked address in turn (an IPv6 one may not route)
+            try:
+                return await self.inner.connect_tcp(address, port, timeout, local_address, socket_options)
+            except httpcore.ConnectError:
+                continue
+        return await self.inner.connect_tcp(addresses[-1], port, timeout, local_address, socket_options)
 
     async def sleep(self, seconds: float) -> None:
         await self.inner.sleep(seconds)

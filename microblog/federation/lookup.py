@@ -7,10 +7,11 @@ it, as Mastodon checks: a server cannot pass its people off as another's. Someon
 fetched within a day is not fetched again. A failed look-up is said in a sentence and remembered
 for a while; look-ups are limited per person and per server. Only people logged in look anyone up
 (search/routes.py): a visitor's search never makes this site call another."""
+import asyncio
 import hashlib
 import re
 from datetime import timedelta
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from quart import current_app, url_for
 from sqlalchemy import delete, or_, select, update
@@ -22,20 +23,22 @@ from ..accounts.throttle import Policy, Throttle
 from ..db import get_session, insert_or_ignore
 from ..i18n import gettext as _
 from ..web import LookedUp
-from .documents import instance_actor_id, key_id, local_domain
-from .domain_blocks import domain_of_url, is_blocked
+from .documents import instance_actor_id, key_id, local_domain, local_user_id
+from .domain_blocks import is_blocked
 from .fetch import FetchFailed, PrivateAddress, get, json_object, signed_get
 from .keys import instance_key
 from .models import URL_MAX, FailedLookup, RemoteActor
 from .remote import ACTOR_TYPES, domain_of, parse_actor, remember
 
+PROFILE_PATH = re.compile(r"/user/([^/]+)/?$")
 HANDLE = re.compile(r"@?([A-Za-z0-9_.-]{1,64})@([^@\s/]{1,260})")
 WEBFINGER_ACCEPT = "application/jrd+json, application/json"
 WEBFINGER_MAX = 64 * 1024
 FRESH_FOR = timedelta(days=1)
 FAILURE_KEPT = timedelta(minutes=10)
 PER_PERSON = Policy("lookup-person", free=30, first_delay=60, max_delay=900, forget_after=timedelta(minutes=15))
-PER_SERVER = Policy("lookup-server", free=60, first_delay=60, max_delay=900, forget_after=timedelta(minutes=15))
+# Per person and server (not per server alone: two people typing could use up a big server's).
+PER_SERVER = Policy("lookup-server", free=10, first_delay=60, max_delay=900, forget_after=timedelta(minutes=15))
 
 
 class LookupFailed(Exception):
@@ -51,8 +54,8 @@ def what_to_look_up(text: str) -> tuple[str, str] | str | None:
         return (match[1], host) if HOST_PATTERN.fullmatch(host) else None
     scheme = text.split(":", 1)[0].lower()
     allowed = ("https", "http") if current_app.config["FEDERATION_ALLOW_PRIVATE_ADDRESSES"] else ("https",)
-    if scheme in allowed and len(text) <= URL_MAX and urlsplit(text).hostname and " " not in text:
-        return text
+    if scheme in allowed and len(text) <= URL_MAX and " " not in text and domain_of(text):
+        return text  # (domain_of: None for a broken host or port)
     return None
 
 
@@ -64,15 +67,16 @@ async def look_up(db: AsyncSession, text: str, person: User) -> User:
     known = await _known(db, target)
     if known is not None:
         return known
-    if isinstance(target, tuple) and target[1] == local_domain().lower():
-        raise LookupFailed(_("No account %(handle)s was found.", handle=f"@{target[0]}@{target[1]}"))
+    host = target[1] if isinstance(target, tuple) else domain_of(target)
+    if host == local_domain().lower():  # this site: someone here, or nobody (never fetched)
+        what = f"@{target[0]}@{target[1]}" if isinstance(target, tuple) else target
+        raise LookupFailed(_("No account %(handle)s was found.", handle=what))
     digest = hashlib.sha256(text.strip().lower().encode()).hexdigest()
     failure = await db.get(FailedLookup, digest)
     if failure is not None and failure.until > clock.now():
         raise LookupFailed(failure.reason)
-    host = target[1] if isinstance(target, tuple) else domain_of(target)
     if (await Throttle.take(Throttle.key_for(PER_PERSON.kind, str(person.id)), PER_PERSON)
-            or await Throttle.take(Throttle.key_for(PER_SERVER.kind, host), PER_SERVER)):
+            or await Throttle.take(Throttle.key_for(PER_SERVER.kind, f"{person.id} {host}"), PER_SERVER)):
         raise LookupFailed(_("You have looked up many people in a short time. Please try again in a few minutes."))
     try:
         return await _fetch(db, target)
@@ -91,6 +95,8 @@ async def _known(db: AsyncSession, target: tuple[str, str] | str, fresh_only: bo
     profile address."""
     if isinstance(target, tuple) and target[1] == local_domain().lower():
         return await User.by_nickname(db, target[0])  # someone here, typed as others type them
+    if isinstance(target, str) and domain_of(target) == local_domain().lower():
+        return await _here(db, target)
     if isinstance(target, tuple):
         user = await User.by_handle(db, f"{target[0]}@{target[1]}")
         remote = await db.get(RemoteActor, user.id) if user is not None else None
@@ -101,6 +107,17 @@ async def _known(db: AsyncSession, target: tuple[str, str] | str, fresh_only: bo
     if remote is not None and (not fresh_only or clock.now() - remote.fetched_at < FRESH_FOR):
         return user
     return None
+
+
+async def _here(db: AsyncSession, url: str) -> User | None:
+    """Someone here, by the address of their actor (/users/<id>) or of their profile (/user/<nick>):
+    this site is never fetched as if it were another."""
+    user_id = local_user_id(url)
+    if user_id is not None:
+        user = await db.get(User, user_id)
+        return user if user is not None and user.is_local else None
+    found = PROFILE_PATH.search(urlsplit(url).path)
+    return await User.by_nickname(db, unquote(found[1])) if found else None
 
 
 def _reason(failure: FetchFailed, target, host: str) -> str:
@@ -117,26 +134,34 @@ def _reason(failure: FetchFailed, target, host: str) -> str:
 
 
 async def _fetch(db: AsyncSession, target: tuple[str, str] | str) -> User:
-    if isinstance(target, tuple):
-        actor = await webfinger(*target)
-    else:
-        actor = target
+    """Every fetch first, within half the request's time (each is limited, but there may be six:
+    WebFinger, the actor, a post's author, WebFinger back, two collections); then one write. A
+    write before a fetch would hold SQLite's writer while the other server takes its time."""
+    try:
+        async with asyncio.timeout(current_app.config["REQUEST_TIMEOUT"] / 2):
+            found, counts = await _fetch_all(db, target)
+    except TimeoutError as error:
+        raise FetchFailed("the look-up took too long", unanswered=True) from error
+    user = await remember(db, found)
+    await db.execute(update(RemoteActor).where(RemoteActor.user_id == user.id).values(**counts))
+    return user
+
+
+async def _fetch_all(db: AsyncSession, target: tuple[str, str] | str) -> tuple[dict, dict]:
+    actor = await webfinger(*target) if isinstance(target, tuple) else target
     document = await _signed(db, actor)
     if document.get("type") not in ACTOR_TYPES and isinstance(document.get("attributedTo"), str):
         author = document["attributedTo"]  # a post's address: its author
-        if domain_of(author) != domain_of(actor):
+        if domain_of(author) is None or domain_of(author) != domain_of(actor):
             raise FetchFailed(f"{actor[:200]} names an author on another server")
         actor, document = author, await _signed(db, author)
     found = parse_actor(document, actor)
     scheme = urlsplit(found["actor_id"]).scheme
     if await webfinger(found["nickname"], found["domain"], scheme) != found["actor_id"]:
         raise FetchFailed(f"@{found['nickname']}@{found['domain']} does not lead back to {found['actor_id'][:200]}")
-    user = await remember(db, found)
-    counts = {}
-    for name in ("followers", "following"):
-        counts[f"{name}_count"] = await _total(db, document.get(name), found["domain"])
-    await db.execute(update(RemoteActor).where(RemoteActor.user_id == user.id).values(**counts))
-    return user
+    counts = {f"{name}_count": await _total(db, document.get(name), found["domain"])
+              for name in ("followers", "following")}
+    return found, counts
 
 
 async def webfinger(nick: str, host: str, scheme: str = "https") -> str:
@@ -152,6 +177,8 @@ async def webfinger(nick: str, host: str, scheme: str = "https") -> str:
 
 
 async def _signed(db: AsyncSession, url: str) -> dict:
+    if await is_blocked(db, url):
+        raise FetchFailed(f"{url[:200]}: its server is blocked here")
     site = await instance_key(db)
     return await signed_get(url, key_id(instance_actor_id()), site.private_key_pem)
 
@@ -177,7 +204,7 @@ async def for_search(text: str, person: User | None, may_fetch: bool) -> LookedU
     if target is None:
         return None
     db = get_session()
-    host = target[1] if isinstance(target, tuple) else domain_of_url(target)
+    host = target[1] if isinstance(target, tuple) else domain_of(target)
     if host and await is_blocked(db, host):
         return LookedUp(message=_("%(host)s is blocked on this site: its people cannot be looked up or followed.",
                                   host=host))

@@ -22,7 +22,7 @@ from ..accounts.models import User
 from ..db import utcnow
 from ..follows.models import followers
 from ..posts.language import detect_language
-from ..posts.models import FOLLOWERS, PUBLIC, Post
+from ..posts.models import FOLLOWERS, PUBLIC, UNLISTED, Post
 from .documents import AS_PUBLIC
 from .html import plain_text, safe_html
 from .models import URL_MAX
@@ -95,12 +95,16 @@ async def _words(note: dict) -> tuple[str, str, str] | None:
 
 
 async def _visibility(db: AsyncSession, note: dict, activity: dict, actor: str) -> str | None:
-    """PUBLIC, FOLLOWERS, or None: addressed to people alone (a direct message). The author's
+    """PUBLIC (Public in `to`), UNLISTED (Public in `cc` only: Mastodon's "quiet public", kept out
+    of search), FOLLOWERS, or None: addressed to people alone (a direct message). The author's
     followers collection is `<actor>/followers` on nearly every server; else their document says."""
-    audience = ({*_ids(note.get("to")), *_ids(note.get("cc"))}
-                or {*_ids(activity.get("to")), *_ids(activity.get("cc"))})  # the Note's, else the Create's
-    if audience & PUBLIC_ADDRESSES:
+    to, cc = ((_ids(note.get("to")), _ids(note.get("cc"))) if note.get("to") or note.get("cc")
+              else (_ids(activity.get("to")), _ids(activity.get("cc"))))  # the Note's, else the Create's
+    audience = {*to, *cc}
+    if set(to) & PUBLIC_ADDRESSES:
         return PUBLIC
+    if audience & PUBLIC_ADDRESSES:
+        return UNLISTED
     if f"{actor}/followers" in audience:
         return FOLLOWERS
     own = {address for address in audience if _host(address) == _host(actor)} - {actor}

@@ -12,6 +12,7 @@ from ..accounts.models import User
 from ..avatars import PICTURE_MAX, drop_picture, keep_picture
 from ..db import get_session
 from .fetch import FetchFailed, get
+from .domain_blocks import is_blocked
 from .models import RemoteActor
 
 log = logging.getLogger("microblog.federation")
@@ -34,6 +35,8 @@ async def _copy(job: jobs.Job) -> None:
     if remote.icon_url is None:
         await drop_picture(db, user)
         return
+    if await is_blocked(db, remote.icon_url):
+        raise jobs.Final(f"{remote.icon_url[:200]}: its server is blocked here")
     try:
         data = await get(remote.icon_url, {"Accept": ACCEPT}, PICTURE_MAX)
     except FetchFailed as failure:

@@ -55,7 +55,8 @@ async def prune_people(db: AsyncSession, before) -> int:
         ~_followed_here(user_id),
         ~exists().where(followers.c.follower_id == user_id),
         ~exists().where(or_(follow_requests.c.follower_id == user_id, follow_requests.c.followed_id == user_id)),
-        ~exists().where(and_(Post.user_id == user_id))).limit(BATCH)
+        ~exists().where(and_(Post.user_id == user_id)),
+        *(~kept(user_id) for kept in events.people_kept.ask())).limit(BATCH)
     ids = list(await db.scalars(unused))
     if ids:
         await db.execute(delete(User).where(User.id.in_(ids)))  # their keys, picture and record go with them

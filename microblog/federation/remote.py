@@ -1,5 +1,6 @@
 """People from elsewhere: their actor documents fetched (signed by the site) and kept as Users
 with a domain and a RemoteActor, and their keys, for checking what they send."""
+import re
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -14,12 +15,15 @@ from . import pictures
 from .fetch import FetchFailed, signed_get
 from .html import safe_html
 from .keys import instance_key
-from .documents import instance_actor_id, key_id as key_id_of
-from .domain_blocks import is_blocked
+from .documents import instance_actor_id, key_id as key_id_of, local_domain
+from .domain_blocks import domain_of_url as domain_of, is_blocked
 from .models import URL_MAX, ActorKey, RemoteActor
 from .signatures import key_owner_matches, public_key_from_pem
 
 ACTOR_TYPES = {"Person", "Service", "Application", "Group", "Organization"}
+# A username people can type (Mastodon's letters, digits and _, with . or - between; Misskey and
+# others allow a few more): no @, /, spaces or invisible characters, which would make look-alikes.
+USERNAME = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?")
 SUMMARY_MAX = 5000  # characters of their about-me as sent (cut before it is made safe: the tags close)
 REFRESH_AT_MOST = timedelta(minutes=1)  # a key that fails is fetched again at most this often
 
@@ -34,14 +38,6 @@ def _url(value) -> str | None:
     if isinstance(value, list) and value:
         return _url(value[0])
     return value if isinstance(value, str) and len(value) <= URL_MAX and value.startswith(("https://", "http://")) else None
-
-
-def domain_of(url: str) -> str:
-    """The host of `url` as a handle names it: with its port when not the scheme's own (as
-    Mastodon does: bob@localhost:3000)."""
-    parts = urlsplit(url)
-    default = {"https": 443, "http": 80}.get(parts.scheme)
-    return parts.hostname.lower() + (f":{parts.port}" if parts.port not in (None, default) else "")
 
 
 def parse_actor(document: dict, fetched_from: str) -> dict:
@@ -61,8 +57,11 @@ def parse_actor(document: dict, fetched_from: str) -> dict:
         raise FetchFailed(f"{actor[:200]}'s key is not its own")
     inbox = _url(document.get("inbox"))
     nickname = _text(document.get("preferredUsername"), NICKNAME_MAX)
-    if inbox is None or nickname is None:
-        raise FetchFailed(f"{actor[:200]} has no inbox or no username")
+    if inbox is None or nickname is None or not USERNAME.fullmatch(nickname):
+        raise FetchFailed(f"{actor[:200]} has no inbox or no username one can type")
+    domain = domain_of(actor)
+    if domain is None or domain == local_domain().lower():
+        raise FetchFailed(f"{actor[:200]} is not on another server")  # ours are no one from elsewhere
     try:
         public_key_from_pem(key["publicKeyPem"])  # a key we can read
     except (ValueError, TypeError, UnsupportedAlgorithm) as error:
@@ -71,7 +70,7 @@ def parse_actor(document: dict, fetched_from: str) -> dict:
     return {
         "actor_id": actor, "key_id": key_id, "inbox": inbox, "shared_inbox": _url(endpoints.get("sharedInbox")),
         "profile_url": _url(document.get("url")), "icon_url": _url(document.get("icon")),
-        "nickname": nickname, "domain": domain_of(actor),
+        "nickname": nickname, "domain": domain,
         "display_name": _text(document.get("name"), DISPLAY_NAME_MAX),
         # Their about-me is HTML: kept made safe, for their profile here (templates/federation/).
         "summary": safe_html(document["summary"][:SUMMARY_MAX]) if isinstance(document.get("summary"), str) else None,
@@ -90,7 +89,9 @@ async def remember(db: AsyncSession, found: dict) -> User:
     """Store or refresh a remote actor (found by `parse_actor`); its User."""
     remote = await db.scalar(select(RemoteActor).where(RemoteActor.actor_id == found["actor_id"]))
     if remote is None:
-        user = await _user_for_handle(db, found["nickname"], found["domain"])
+        user = await _user_for_handle(db, found["nickname"], found["domain"], found["actor_id"])
+        if await is_blocked(db, found["domain"]):
+            user.suspended = True  # known, and hidden as the rest of their server (domain_blocks.py)
         await db.execute(insert_or_ignore(db, RemoteActor).values(
             user_id=user.id, **{k: found[k] for k in ("actor_id", "key_id", "inbox", "shared_inbox",
                                                       "profile_url", "icon_url", "summary")}, fetched_at=utcnow()))
@@ -111,7 +112,7 @@ async def remember(db: AsyncSession, found: dict) -> User:
     return user
 
 
-async def _user_for_handle(db: AsyncSession, nickname: str, domain: str) -> User:
+async def _user_for_handle(db: AsyncSession, nickname: str, domain: str, actor_id: str) -> User:
     """A new User for a new actor with handle nickname@domain. Another actor may hold the handle
     already: an account deleted there and made again, say. The handle is the newcomer's (their
     server says so now); the old actor keeps its row, its followers and its posts, under a name no
@@ -121,7 +122,8 @@ async def _user_for_handle(db: AsyncSession, nickname: str, domain: str) -> User
         return await db.scalar(select(User).where(func.lower(User.nickname) == nickname.lower(),
                                                   User.domain == domain))  # as the unique index compares
     user = await holder()
-    if await db.scalar(select(RemoteActor.user_id).where(RemoteActor.user_id == user.id)) is not None:
+    held_by = await db.scalar(select(RemoteActor.actor_id).where(RemoteActor.user_id == user.id))
+    if held_by is not None and held_by != actor_id:  # (the same actor: another worker was first)
         user.nickname = f"~{user.id}"
         await db.flush()
         user = await holder()

@@ -17,7 +17,11 @@ from ..db import Base, UTCDateTime, insert_or_ignore, utcnow
 from ..follows.models import followed_ids, followers
 from .language import detect_language
 
-PUBLIC, FOLLOWERS = "public", "followers"  # Post.visibility
+# Post.visibility: PUBLIC, or UNLISTED (Mastodon's "quiet public": anyone may read it, on the
+# author's profile too, but it is not searched), or FOLLOWERS (their followers here, in their home
+# timelines only).
+PUBLIC, UNLISTED, FOLLOWERS = "public", "unlisted", "followers"
+SHOWN_TO_ANYONE = (PUBLIC, UNLISTED)
 URL_MAX = 512  # a post's id and address elsewhere (as federation/models.URL_MAX); longer ones are refused
 # On MariaDB TEXT holds 64 KB: a post from elsewhere may be longer (up to federation/notes.CONTENT_MAX).
 LONG_TEXT = Text().with_variant(MEDIUMTEXT(), "mysql", "mariadb")
@@ -100,9 +104,9 @@ class Post(Base):
         return self.ap_id is not None
 
     async def readable_by(self, db: AsyncSession, reader: User | None) -> bool:
-        """Whether `reader` (None: a visitor) may see the post on its own page: a public post,
-        anyone; a followers-only one, its author's followers only (and its author)."""
-        if self.visibility == PUBLIC:
+        """Whether `reader` (None: a visitor) may see the post on its own page: a public or
+        unlisted post, anyone; a followers-only one, its author's followers only (and its author)."""
+        if self.visibility in SHOWN_TO_ANYONE:
             return True
         if reader is None:
             return False
@@ -245,7 +249,7 @@ def _timeline_sizes(user_id: int) -> Select:
 
 
 def _shown_on_profiles(query: Select, local: bool) -> Select:
-    return query if local else query.where(Post.visibility == PUBLIC)
+    return query if local else query.where(Post.visibility.in_(SHOWN_TO_ANYONE))
 
 
 @lru_cache(maxsize=1024)

@@ -74,7 +74,10 @@ async def search():
     """Posts matching `q`, best first: the page; for active search (htmx) the results alone; for
     infinite scroll the next page alone."""
     text, searchable = search_text()
-    submitted = not is_htmx()  # active search asks on every keystroke: half-typed server names
+    # Active search asks on every keystroke (half-typed server names); and a link from another
+    # site must not make this one call out in someone's name (browsers say where a request
+    # comes from: Sec-Fetch-Site).
+    submitted = not is_htmx() and request.headers.get("Sec-Fetch-Site", "none") in ("same-origin", "none")
     looked_up = await _look_up(text, submitted) if text else None
     if looked_up is not None and looked_up.url and submitted:
         return see_other(looked_up.url)

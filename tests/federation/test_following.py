@@ -12,7 +12,7 @@ from conftest import make_user
 from helpers import HTMX, flashes, login, post, text_of
 from microblog.federation import RemoteActor
 from microblog.db import utcnow
-from microblog.federation.lookup import PER_PERSON
+from microblog.federation.lookup import PER_PERSON, PER_SERVER
 from microblog.federation.models import SentFollow
 from microblog.follows.models import follow_requests
 from search.support import jobs_done
@@ -172,11 +172,55 @@ async def test_someone_known_is_fetched_again_after_a_day(app, client, db, elsew
     assert "Robert" in await text_of(await client.get(profile))
 
 
-async def test_look_ups_are_limited_per_person(app, client, db, elsewhere):
+async def test_look_ups_are_limited_per_person_and_server(app, client, db, elsewhere):
     await make_user(db, "alice")
     await login(client, "alice")
-    for n in range(PER_PERSON.free):
+    for n in range(min(PER_PERSON.free, PER_SERVER.free)):  # all on one server
         assert "No account" in await text_of(await search(client, f"{elsewhere.url}/users/nobody{n}"))
     page = await text_of(await search(client, f"{elsewhere.url}/users/one-more"))
     assert "You have looked up many people in a short time." in page
     assert "/users/one-more" not in elsewhere.fetched
+
+
+async def test_this_sites_own_addresses_lead_to_the_person_here_never_fetched(app, client, db, elsewhere):
+    alice = await make_user(db, "alice")
+    await login(client, "alice")
+    for address in ("http://localhost/user/alice", f"http://localhost/users/{alice.id}"):
+        found = await search(client, address)
+        assert found.status_code == 303 and found.headers["Location"] == "/user/alice", address
+    assert "No account http://localhost/user/nobody was found." in await text_of(
+        await search(client, "http://localhost/user/nobody"))
+    assert await db.scalar(select(RemoteActor.user_id)) is None
+
+
+@pytest.mark.parametrize("text", ["https://[abc/x", "https://example.com:abc/", "https://example.com:99999/@bob",
+                                  "@bob@exa mple.com", "https://bücher.example:x/"])
+async def test_broken_addresses_are_words_not_errors(app, client, db, text):
+    await make_user(db, "alice")
+    assert (await search(client, text)).status_code == 200  # a visitor
+    await login(client, "alice")
+    assert (await search(client, text)).status_code == 200
+
+
+async def test_a_link_from_another_site_never_makes_this_one_look_anyone_up(app, client, db, elsewhere):
+    await make_user(db, "alice")
+    bob = elsewhere.person("bob")
+    await login(client, "alice")
+    page = await client.get("/search", query_string={"q": bob}, headers={"Sec-Fetch-Site": "cross-site"})
+    assert page.status_code == 200 and "Press Enter to look this up on its server." in await text_of(page)
+    assert elsewhere.fetched == []
+    found = await client.get("/search", query_string={"q": bob}, headers={"Sec-Fetch-Site": "same-origin"})
+    assert found.status_code == 303
+
+
+async def test_the_same_new_actor_remembered_twice_at_once_is_one_person(app, db, elsewhere):
+    from microblog.federation.remote import _user_for_handle, parse_actor, remember
+    bob = elsewhere.person("bob")
+    async with app.app_context():
+        found = parse_actor(elsewhere.documents["/users/bob"], bob)
+        first = await remember(db, found)
+        await db.commit()
+        # A second worker, which looked before the first one's commit, finds the handle taken by
+        # the same actor: that is the one person, not someone else to rename.
+        again = await _user_for_handle(db, "bob", elsewhere.host, bob)
+    assert again.id == first.id and again.nickname == "bob"

@@ -289,3 +289,16 @@ async def test_a_flood_from_one_server_queues_within_bounds(app, client, db, els
         response = await deliver(client, elsewhere, bob, activity, "http://localhost/inbox")
         answers.append((response.status_code, response.headers.get("Retry-After")))
     assert answers == [(202, None), (202, None), (429, "60")]
+
+
+async def test_an_activity_of_a_shape_no_server_sends_is_dropped_not_retried(app, client, db, elsewhere):
+    alice, bob = await followed_from_elsewhere(app, client, db, elsewhere)
+    for n, activity in enumerate([
+            {"type": ["Follow"], "actor": bob, "object": f"http://localhost/users/{alice.id}"},
+            {"type": "Create", "actor": bob, "object": {"type": "Note", "id": f"{bob}/notes/1", "attributedTo": bob,
+                                                        "to": 5, "content": ["<p>hi</p>"]}},
+            {"type": "Undo", "actor": bob, "object": [1, 2]}]):
+        activity = {"@context": "https://www.w3.org/ns/activitystreams", "id": f"{bob}/odd/{n}", **activity}
+        assert (await deliver(client, elsewhere, bob, activity, "http://localhost/inbox")).status_code == 202
+    jobs = await jobs_done(app)
+    assert all(job.state in ("done", "failed") and job.attempts == 1 for job in jobs if job.kind == "federation.inbox")

@@ -252,3 +252,17 @@ async def test_a_long_note_is_kept_whole(app, client, db, elsewhere):
     await send(app, client, elsewhere, bob, create(bob, note(bob, 2, f"<p>{words.strip()}</p>")))
     [post] = await stored(db)
     assert post.body == words.strip() and post.html == f"<p>{words.strip()}</p>"
+
+
+async def test_an_unlisted_post_is_shown_but_never_searched(app, client, db, elsewhere):
+    alice, bob, bob_here = await alice_follows_bob(app, db, elsewhere)
+    quiet = note(bob, 7, "<p>Quietly public marmalade</p>")
+    quiet["to"], quiet["cc"] = [f"{bob}/followers"], ["https://www.w3.org/ns/activitystreams#Public"]
+    await send(app, client, elsewhere, bob, create(bob, quiet))
+    [post] = await stored(db)
+    assert post.visibility == "unlisted"
+    await login(client, "alice")
+    assert post_ids(await page_of(client, "/index")) == [post.id]
+    assert post.id in post_ids(await page_of(app.test_client(), f"/user/bob@{elsewhere.host}"))
+    assert "marmalade" in await page_of(app.test_client(), f"/post/{post.id}")
+    assert post.id not in post_ids(await search(client, "marmalade"))

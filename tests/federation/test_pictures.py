@@ -91,7 +91,8 @@ async def test_a_picture_at_a_private_address_is_never_fetched(app, db, elsewher
         "publicKey": {"id": f"{https}/users/bob#main-key", "owner": f"{https}/users/bob",
                       "publicKeyPem": elsewhere.public_key},
         "icon": {"type": "Image", "url": f"{https}/bob.png"}})
-    await remember(db, parse_actor(document, document["id"]))
+    async with app.app_context():
+        await remember(db, parse_actor(document, document["id"]))
     await db.commit()
     assert await run_one(app)
     copy = await db.scalar(select(Job).where(Job.kind == "federation.picture"))

@@ -68,3 +68,17 @@ async def test_switched_off_it_keeps_everything(app, db, elsewhere):
         pass
     assert await db.scalar(select(User.nickname).where(User.domain != "")) == "dave"
     assert await db.scalar(select(Job).where(Job.kind == PRUNE, Job.state == "queued")) is None
+
+
+async def test_someone_blocked_is_kept_with_the_block(app, db, elsewhere):
+    from microblog.blocks.models import block
+    app.config["FEDERATION_PRUNE_DAYS"] = 30
+    alice = await make_user(db, "alice")
+    async with app.app_context():
+        dave = await someone(db, elsewhere, "dave")
+        await block(db, alice, dave)
+        queue_pruning(db)
+        await db.commit()
+    while await run_one(app):
+        pass
+    assert await db.scalar(select(User.nickname).where(User.domain != "")) == "dave"  # else he could follow her again

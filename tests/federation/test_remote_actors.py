@@ -11,6 +11,13 @@ KEYS = Path(__file__).resolve().parent / "keys"
 BOB = "https://peer.example/users/bob"
 
 
+@pytest.fixture(autouse=True)
+async def in_the_app(app):
+    """parse_actor knows this site's own host (http://localhost here): a site's app context."""
+    async with app.app_context():
+        yield
+
+
 def document(**changes) -> dict:
     found = {"id": BOB, "type": "Person", "preferredUsername": "bob", "name": "Bob",
              "inbox": f"{BOB}/inbox", "endpoints": {"sharedInbox": "https://peer.example/inbox"},
@@ -39,6 +46,8 @@ def test_what_is_kept():
     ({"inbox": None}, "no inbox"),
     ({"inbox": "ftp://peer.example/inbox"}, "no inbox"),
     ({"preferredUsername": "   "}, "no username"),
+    ({"preferredUsername": "bob@admin.example"}, "no username one can type"),
+    ({"preferredUsername": "bob\u200b"}, "no username one can type"),
 ])
 def test_what_is_refused(changes, reason):
     with pytest.raises(FetchFailed, match=reason):
@@ -50,3 +59,11 @@ def test_a_key_list_and_long_names_are_taken_as_servers_send_them():
     kept = parse_actor(document(publicKey=[key], name="B" * 500, icon=[{"url": "https://peer.example/a.png"}]), BOB)
     assert kept["key_id"] == f"{BOB}#main-key" and len(kept["display_name"]) == 50
     assert kept["icon_url"] == "https://peer.example/a.png"
+
+
+def test_an_actor_of_this_site_is_no_one_from_elsewhere():
+    ours = "http://localhost/users/1"
+    found = document(id=ours, publicKey={"id": f"{ours}#main-key", "owner": ours,
+                                         "publicKeyPem": (KEYS / "rsa-bob.pub.pem").read_text()}, inbox=f"{ours}/inbox")
+    with pytest.raises(FetchFailed, match="not on another server"):
+        parse_actor(found, ours)
