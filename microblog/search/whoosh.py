@@ -87,9 +87,20 @@ class WhooshBackend:
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
+    def _open_dir(self):
+        """The index as it is now. Opening reads the table of contents its last commit wrote; a
+        commit in another thread or worker at that moment replaces it (the old file is gone
+        before it is read): read the new one."""
+        for attempt in range(3):
+            try:
+                return index.open_dir(str(self.directory))
+            except FileNotFoundError:
+                if attempt == 2:
+                    raise
+
     def _open(self, create: bool = False):
         if index.exists_in(str(self.directory)):
-            return index.open_dir(str(self.directory))
+            return self._open_dir()
         if not create:
             return None
         with self._creation_lock():
@@ -115,7 +126,7 @@ class WhooshBackend:
             return None
         if searcher is None:
             # Not refresh(): it reuses the readers of unchanged segments and would miss deletions.
-            local.searcher, local.generation = index.open_dir(str(self.directory)).searcher(), self._generation
+            local.searcher, local.generation = self._open_dir().searcher(), self._generation
         return local.searcher
 
     def _search(self, query: Query, offset: int, limit: int) -> Hits:

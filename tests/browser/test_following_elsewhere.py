@@ -1,7 +1,9 @@
 """Following someone on another server in Chromium, with htmx and with JavaScript off: she looks
 bob up by his profile address from the search box (active search fetches nothing; Enter does),
 lands on his profile here, asks to follow ("Requested", "Cancel request"), his server accepts
-("Unfollow"), and she unfollows or takes the request back; the Follow and the Undo reach his server.
+("Unfollow"), his post reaches her home timeline made safe (nothing of its HTML runs, and the
+page breaks no rule of the Content-Security-Policy), and she unfollows or takes the request back;
+the Follow and the Undo reach his server.
 
 The site runs with federation on (a server of this module's own, BASE_URL its own loopback
 address) and talks to `Elsewhere` (tests/federation/conftest.py), a real HTTP server on loopback
@@ -92,6 +94,40 @@ async def accepted_by(elsewhere, bob: str, follow: dict, served, page, nickname:
     await eventually(listed, "the Accept was not handled")
 
 
+async def his_post_arrives(elsewhere, bob: str, served, page, words: str) -> None:
+    """bob's server delivers a public post of his, with HTML no page may run (a script, an image
+    with onerror, a style, a javascript: link), over HTTP to the app's /inbox; then it is hers to
+    read (the inbox's job has stored it)."""
+    inbox = f"{served.url}/inbox"
+    note_id = f"{bob}/notes/{words.split()[0].lower()}"
+    html = (f'<p>{words} <script>document.title = "pwned"</script><img src="x" onerror="document.title=\'pwned\'">'
+            f'<span style="color: red">styled</span> <a href="javascript:alert(1)">bad</a> '
+            f'<a href="https://example.org/menu">the menu</a></p>')
+    create = {"@context": "https://www.w3.org/ns/activitystreams", "id": f"{note_id}#create", "type": "Create",
+              "actor": bob, "to": ["https://www.w3.org/ns/activitystreams#Public"], "cc": [f"{bob}/followers"],
+              "object": {"id": note_id, "type": "Note", "attributedTo": bob, "content": html, "url": note_id,
+                         "published": "2026-12-06T09:00:00Z", "to": ["https://www.w3.org/ns/activitystreams#Public"],
+                         "cc": [f"{bob}/followers"]}}
+    body, headers = elsewhere.signed(bob, inbox, create)
+    async with httpx.AsyncClient() as client:
+        response = await client.post(inbox, content=body, headers=headers)
+    assert response.status_code == 202, response.text
+
+    async def stored():
+        return words in await (await page.request.get("/index")).text()
+    await eventually(stored, "his post was not stored")
+
+
+async def reads_his_post(page, words: str) -> None:
+    """Her home timeline shows his post, made safe: its words and its safe link, nothing run."""
+    await page.goto("/index")
+    post = page.locator("article.post", has_text=words)
+    await expect(post).to_be_visible()
+    await expect(post.get_by_role("link", name="the menu")).to_have_attribute("rel", "nofollow noopener noreferrer ugc")
+    await expect(post.locator("script, img[onerror], [style], a[href^='javascript']")).to_have_count(0)
+    assert await page.title() != "pwned"
+
+
 async def on_bobs_profile(page, elsewhere) -> None:
     """Her browser shows bob's profile here: his name, his handle, the way to his own profile."""
     await expect(page).to_have_url(re.compile(rf"/user/bob@{re.escape(elsewhere.host)}$"))
@@ -134,7 +170,9 @@ async def test_following_someone_elsewhere_with_htmx(served, elsewhere, new_page
     assert follow["object"] == bob and follow["actor"].startswith(f"{served.url}/users/")
 
     await accepted_by(elsewhere, bob, follow, served, page, alice)
-    await page.reload()
+    await his_post_arrives(elsewhere, bob, served, page, "Scones are ready")
+    await reads_his_post(page, "Scones are ready")
+    await page.goto(f"/user/{handle}")
     await expect(box.get_by_role("button")).to_have_text(f"Unfollow {handle}")
     await expect(box).not_to_contain_text("Requested")
 
@@ -170,7 +208,9 @@ async def test_following_someone_elsewhere_without_javascript(served, elsewhere,
     assert follow["object"] == bob
 
     await accepted_by(elsewhere, bob, follow, served, page, alice)
-    await page.reload()
+    await his_post_arrives(elsewhere, bob, served, page, "Kettle is on")
+    await reads_his_post(page, "Kettle is on")
+    await page.goto(f"/user/{handle}")
     await expect(box.get_by_role("button")).to_have_text(f"Unfollow {handle}")
 
     await box.get_by_role("button", name=f"Unfollow {handle}", exact=True).click()

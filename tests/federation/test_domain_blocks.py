@@ -7,7 +7,7 @@ import asyncio
 
 from sqlalchemy import select
 
-from conftest import follow, make_post, make_user
+from conftest import follow, make_user
 from helpers import login, page_of, post, post_ids, text_of, user_rows
 from microblog import create_app
 from microblog.accounts import User
