@@ -191,3 +191,17 @@ def test_the_picture_has_a_margin_and_a_size():
     root = ET.fromstring(identicon_svg("x", size=64))
     assert root.get("width") == root.get("height") == "64"  # an intrinsic size: naturalWidth > 0
     assert root.get("viewBox") == f"0 0 {GRID + 2 * MARGIN} {GRID + 2 * MARGIN}"
+
+
+async def test_the_png_for_servers_elsewhere_is_the_same_picture_cached_for_good(client, alice):
+    import struct
+    response = await client.get(f"/avatar/{alice.id}.png")
+    assert response.status_code == 200 and response.headers["Content-Type"] == "image/png"
+    png = await response.get_data()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    width, height = struct.unpack(">II", png[16:24])  # the IHDR chunk: square, Mastodon's size or more
+    assert width == height >= 120
+    again = await client.get(f"/avatar/{alice.id}.png", headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304 and await again.get_data() == b""
+    assert (await client.get("/avatar/999999.png")).status_code == 404
+    assert (await client.get(f"/avatar/999999/{'0' * 32}")).status_code == 404

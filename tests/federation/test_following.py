@@ -224,3 +224,15 @@ async def test_the_same_new_actor_remembered_twice_at_once_is_one_person(app, db
         # the same actor: that is the one person, not someone else to rename.
         again = await _user_for_handle(db, "bob", elsewhere.host, bob)
     assert again.id == first.id and again.nickname == "bob"
+
+
+async def test_their_counts_are_as_their_server_reports_them(app, client, db, elsewhere):
+    await make_user(db, "alice")
+    bob = elsewhere.person("bob")
+    elsewhere.documents["/users/bob"]["followers"] = f"{bob}/followers"  # fetched: its totalItems
+    elsewhere.documents["/users/bob/followers"] = {"type": "OrderedCollection", "totalItems": 1234}
+    elsewhere.documents["/users/bob"]["following"] = {"type": "Collection", "totalItems": 56}  # given
+    await login(client, "alice")
+    profile = (await search(client, bob)).headers["Location"]
+    page = await text_of(await client.get(profile))
+    assert "1,234 followers" in page and "Following 56 users" in page and f"on {elsewhere.host}" in page

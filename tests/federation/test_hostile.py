@@ -103,3 +103,12 @@ async def test_an_inbox_that_drips_its_answer_is_given_up_and_retried_later(app,
     job = await db.scalar(select(Job).where(Job.kind == "federation.deliver"))
     await db.refresh(job)
     assert job.state == "queued" and job.attempts == 1 and "timeout" in job.last_error
+
+
+async def test_a_look_up_ends_within_half_the_request_s_time_whatever_each_fetch_may_take(app, client, db, hostile):
+    app.config.update(FEDERATION_TIMEOUT=30.0, REQUEST_TIMEOUT=2.0)  # each fetch could wait 30 s
+    await make_user(db, "alice")
+    await login(client, "alice")
+    started = time.monotonic()
+    page = await text_of(await client.get("/search", query_string={"q": f"{hostile.url}/drip"}))
+    assert "did not answer" in page and time.monotonic() - started < 5
