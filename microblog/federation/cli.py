@@ -9,6 +9,14 @@ from .. import db as database
 from . import domain_blocks
 
 
+def _host(_context, _parameter, value: str) -> str:
+    """A HOST argument as blocks name it (domain_blocks.normalise), else click's usage error."""
+    try:
+        return domain_blocks.normalise(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from error
+
+
 def register_cli(app: Quart) -> None:
     federation = click.Group("federation", help="Other servers: the ones this site blocks.")
     app.cli.add_command(federation)
@@ -22,22 +30,14 @@ def register_cli(app: Quart) -> None:
 
     @federation.command("block-domain", help="Block a server and those under it (example.com: a.example.com too): "
                                              "nothing taken from it or sent to it, its people hidden, follows ended.")
-    @click.argument("host")
+    @click.argument("host", callback=_host)
     def block_domain(host):
-        try:
-            host = domain_blocks.normalise(host)
-        except ValueError as error:
-            raise click.BadParameter(str(error), param_hint="HOST") from error
         hidden = in_transaction(lambda db: domain_blocks.block(db, host))
         click.echo(f"{host} is blocked; {hidden} of its accounts hidden, their follows here ended")
 
     @federation.command("unblock-domain", help="Lift a server's block: it may talk to us again, its people show again.")
-    @click.argument("host")
+    @click.argument("host", callback=_host)
     def unblock_domain(host):
-        try:
-            host = domain_blocks.normalise(host)
-        except ValueError as error:
-            raise click.BadParameter(str(error), param_hint="HOST") from error
         lifted = in_transaction(lambda db: domain_blocks.unblock(db, host))
         click.echo(f"{host} is not blocked any more" if lifted else f"{host} was not blocked")
 

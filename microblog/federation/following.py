@@ -25,6 +25,12 @@ async def _remote(db: AsyncSession, follower_id: int, followed_id: int) -> Remot
     return remote if follower is not None and follower.is_local else None
 
 
+async def _forget_sent(db: AsyncSession, follower_id: int, followed_id: int) -> None:
+    """The Follow sent for this pair stands no longer (a new one replaces it, or it was undone or rejected)."""
+    await db.execute(delete(SentFollow).where(SentFollow.follower_id == follower_id,
+                                              SentFollow.followed_id == followed_id))
+
+
 async def send_follow(db: AsyncSession, follower_id: int, followed_id: int) -> None:
     """A Follow to their server (listens to events.follow_requested). Its id is new each time: a
     server that remembers the ids it has seen would take a second Follow for a copy of the first."""
@@ -33,8 +39,7 @@ async def send_follow(db: AsyncSession, follower_id: int, followed_id: int) -> N
         return
     me = actor_id(follower_id)
     follow_id = f"{me}#follows/{followed_id}/{uuid.uuid4().hex}"
-    await db.execute(delete(SentFollow).where(SentFollow.follower_id == follower_id,
-                                              SentFollow.followed_id == followed_id))
+    await _forget_sent(db, follower_id, followed_id)
     await db.execute(insert_or_ignore(db, SentFollow).values(follower_id=follower_id, followed_id=followed_id,
                                                              activity_id=follow_id))
     deliver_to(db, remote.inbox, {"@context": CONTEXT[0], "id": follow_id, "type": "Follow", "actor": me,
@@ -50,8 +55,7 @@ async def send_undo(db: AsyncSession, follower_id: int, followed_id: int) -> Non
                                                                SentFollow.followed_id == followed_id))
     if sent is None:
         return  # they ended it (Reject): nothing of ours stands
-    await db.execute(delete(SentFollow).where(SentFollow.follower_id == follower_id,
-                                              SentFollow.followed_id == followed_id))
+    await _forget_sent(db, follower_id, followed_id)
     me = actor_id(follower_id)
     deliver_to(db, remote.inbox, {"@context": CONTEXT[0], "id": f"{sent}/undo", "type": "Undo", "actor": me,
                                   "object": {"id": sent, "type": "Follow", "actor": me, "object": remote.actor_id}},
@@ -77,6 +81,5 @@ async def on_answer(db: AsyncSession, activity: dict, actor: str) -> None:
     follower, them = await db.get_one(User, sent.follower_id), await db.get_one(User, followed.user_id)
     accepted = activity.get("type") == "Accept"
     if not accepted:
-        await db.execute(delete(SentFollow).where(SentFollow.follower_id == sent.follower_id,
-                                                  SentFollow.followed_id == sent.followed_id))
+        await _forget_sent(db, sent.follower_id, sent.followed_id)
     await answer_request(db, follower, them, accepted)

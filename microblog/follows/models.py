@@ -96,24 +96,28 @@ async def follow_or_request(db: AsyncSession, user: User, other: User) -> bool:
     return True
 
 
+async def _drop_request(db: AsyncSession, follower: User, followed: User) -> bool:
+    """`follower`'s request to follow `followed` is no more (staged); whether there was one."""
+    return (await db.execute(delete(follow_requests).where(
+        follow_requests.c.follower_id == follower.id, follow_requests.c.followed_id == followed.id))).rowcount > 0
+
+
 async def answer_request(db: AsyncSession, follower: User, followed: User, accepted: bool) -> bool:
     """`followed` accepted `follower`'s request (a follow now), or rejected it (no request, and no
     follow either: a follow they end is ended). False if there was nothing to answer."""
-    asked = (await db.execute(delete(follow_requests).where(
-        follow_requests.c.follower_id == follower.id, follow_requests.c.followed_id == followed.id))).rowcount
+    asked = await _drop_request(db, follower, followed)
     if accepted:
         try:
-            return bool(asked) and await follow(db, follower, followed)
+            return asked and await follow(db, follower, followed)
         except FollowRefused:
             return False  # a block came between the request and its answer: no follow
-    return await unfollow(db, follower, followed) or bool(asked)
+    return await unfollow(db, follower, followed) or asked
 
 
 async def withdraw(db: AsyncSession, user: User, other: User) -> str | None:
     """`user` takes back their request to follow `other`, or stops following them (staged):
     "request" or "follow", whichever it was, or None if neither."""
-    cancelled = (await db.execute(delete(follow_requests).where(
-        follow_requests.c.follower_id == user.id, follow_requests.c.followed_id == other.id))).rowcount
+    cancelled = await _drop_request(db, user, other)
     if cancelled:
         await events.follow_request_withdrawn.send(db, follower_id=user.id, followed_id=other.id)
         return "request"
