@@ -24,11 +24,11 @@ from ..db import get_session, insert_or_ignore
 from ..i18n import gettext as _
 from ..web import LookedUp
 from .documents import instance_actor_id, key_id, local_domain, local_user_id
-from .domain_blocks import is_blocked
+from .domain_blocks import domain_of_url, is_blocked
 from .fetch import FetchFailed, PrivateAddress, get, json_object, signed_get
 from .keys import instance_key
 from .models import URL_MAX, FailedLookup, RemoteActor
-from .remote import ACTOR_TYPES, domain_of, parse_actor, remember
+from .remote import ACTOR_TYPES, parse_actor, remember
 
 PROFILE_PATH = re.compile(r"/user/([^/]+)/?$")
 HANDLE = re.compile(r"@?([A-Za-z0-9_.-]{1,64})@([^@\s/]{1,260})")
@@ -54,8 +54,8 @@ def what_to_look_up(text: str) -> tuple[str, str] | str | None:
         return (match[1], host) if HOST_PATTERN.fullmatch(host) else None
     scheme = text.split(":", 1)[0].lower()
     allowed = ("https", "http") if current_app.config["FEDERATION_ALLOW_PRIVATE_ADDRESSES"] else ("https",)
-    if scheme in allowed and len(text) <= URL_MAX and " " not in text and domain_of(text):
-        return text  # (domain_of: None for a broken host or port)
+    if scheme in allowed and len(text) <= URL_MAX and " " not in text and domain_of_url(text):
+        return text  # (domain_of_url: None for a broken host or port)
     return None
 
 
@@ -67,7 +67,7 @@ async def look_up(db: AsyncSession, text: str, person: User) -> User:
     known = await _known(db, target)
     if known is not None:
         return known
-    host = target[1] if isinstance(target, tuple) else domain_of(target)
+    host = target[1] if isinstance(target, tuple) else domain_of_url(target)
     if host == local_domain().lower():  # this site: someone here, or nobody (never fetched)
         what = f"@{target[0]}@{target[1]}" if isinstance(target, tuple) else target
         raise LookupFailed(_("No account %(handle)s was found.", handle=what))
@@ -95,7 +95,7 @@ async def _known(db: AsyncSession, target: tuple[str, str] | str, fresh_only: bo
     profile address."""
     if isinstance(target, tuple) and target[1] == local_domain().lower():
         return await User.by_nickname(db, target[0])  # someone here, typed as others type them
-    if isinstance(target, str) and domain_of(target) == local_domain().lower():
+    if isinstance(target, str) and domain_of_url(target) == local_domain().lower():
         return await _here(db, target)
     if isinstance(target, tuple):
         user = await User.by_handle(db, f"{target[0]}@{target[1]}")
@@ -152,7 +152,7 @@ async def _fetch_all(db: AsyncSession, target: tuple[str, str] | str) -> tuple[d
     document = await _signed(db, actor)
     if document.get("type") not in ACTOR_TYPES and isinstance(document.get("attributedTo"), str):
         author = document["attributedTo"]  # a post's address: its author
-        if domain_of(author) is None or domain_of(author) != domain_of(actor):
+        if domain_of_url(author) is None or domain_of_url(author) != domain_of_url(actor):
             raise FetchFailed(f"{actor[:200]} names an author on another server")
         actor, document = author, await _signed(db, author)
     found = parse_actor(document, actor)
@@ -187,7 +187,7 @@ async def _total(db: AsyncSession, collection, domain: str) -> int | None:
     """A collection's totalItems, as its server reports it (None if it does not say)."""
     if isinstance(collection, dict):
         total = collection.get("totalItems")
-    elif isinstance(collection, str) and domain_of(collection) == domain:
+    elif isinstance(collection, str) and domain_of_url(collection) == domain:
         try:
             total = (await _signed(db, collection)).get("totalItems")
         except FetchFailed:
@@ -204,7 +204,7 @@ async def for_search(text: str, person: User | None, may_fetch: bool) -> LookedU
     if target is None:
         return None
     db = get_session()
-    host = target[1] if isinstance(target, tuple) else domain_of(target)
+    host = target[1] if isinstance(target, tuple) else domain_of_url(target)
     if host and await is_blocked(db, host):
         return LookedUp(message=_("%(host)s is blocked on this site: its people cannot be looked up or followed.",
                                   host=host))

@@ -16,7 +16,7 @@ from .fetch import FetchFailed, signed_get
 from .html import safe_html
 from .keys import instance_key
 from .documents import instance_actor_id, key_id as key_id_of, local_domain
-from .domain_blocks import domain_of_url as domain_of, is_blocked
+from .domain_blocks import domain_of_url, is_blocked
 from .models import URL_MAX, ActorKey, RemoteActor
 from .signatures import key_owner_matches, public_key_from_pem
 
@@ -59,7 +59,7 @@ def parse_actor(document: dict, fetched_from: str) -> dict:
     nickname = _text(document.get("preferredUsername"), NICKNAME_MAX)
     if inbox is None or nickname is None or not USERNAME.fullmatch(nickname):
         raise FetchFailed(f"{actor[:200]} has no inbox or no username one can type")
-    domain = domain_of(actor)
+    domain = domain_of_url(actor)
     if domain is None or domain == local_domain().lower():
         raise FetchFailed(f"{actor[:200]} is not on another server")  # ours are no one from elsewhere
     try:
