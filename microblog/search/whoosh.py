@@ -87,26 +87,24 @@ class WhooshBackend:
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
-    def _open_dir(self):
-        """The index as it is now. Opening reads the table of contents its last commit wrote; a
-        commit in another thread or worker at that moment replaces it (the old file is gone
-        before it is read): read the new one."""
+    def _open_existing(self):
+        """The index as it is now, or None if there is none. Opening reads the table of contents
+        its last commit wrote (whoosh's exists_in opens it too); a commit in another thread or
+        worker at that moment replaces it, the old file gone before it is read: read the new one."""
         for attempt in range(3):
             try:
-                return index.open_dir(str(self.directory))
+                return index.open_dir(str(self.directory)) if index.exists_in(str(self.directory)) else None
             except FileNotFoundError:
                 if attempt == 2:
                     raise
 
     def _open(self, create: bool = False):
-        if index.exists_in(str(self.directory)):
-            return self._open_dir()
-        if not create:
-            return None
+        found = self._open_existing()
+        if found is not None or not create:
+            return found
         with self._creation_lock():
-            if index.exists_in(str(self.directory)):
-                return index.open_dir(str(self.directory))
-            return index.create_in(str(self.directory), SCHEMA)
+            found = self._open_existing()
+            return found if found is not None else index.create_in(str(self.directory), SCHEMA)
 
     def _writer(self, ix):
         return ix.writer(timeout=WRITE_TIMEOUT, delay=0.05)
@@ -122,11 +120,12 @@ class WhooshBackend:
         if searcher is not None and (local.generation != self._generation or not searcher.up_to_date()):
             searcher.close()
             searcher = local.searcher = None
-        if not index.exists_in(str(self.directory)):  # removed, to be rebuilt: nothing found meanwhile
+        ix = self._open_existing()
+        if ix is None:  # removed, to be rebuilt: nothing found meanwhile
             return None
         if searcher is None:
             # Not refresh(): it reuses the readers of unchanged segments and would miss deletions.
-            local.searcher, local.generation = self._open_dir().searcher(), self._generation
+            local.searcher, local.generation = ix.searcher(), self._generation
         return local.searcher
 
     def _search(self, query: Query, offset: int, limit: int) -> Hits:
